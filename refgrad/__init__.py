@@ -1,0 +1,11 @@
+"""refgrad: a reference scalar autograd engine.
+
+``Value`` is the eager (dynamic-graph) engine; ``grad``, ``value_and_grad`` and ``hessian`` are
+the functional door into every mode.
+"""
+
+from refgrad.api import MODES, grad, hessian, value_and_grad
+from refgrad.value import Value, is_grad_enabled, no_grad
+
+__all__ = ["MODES", "Value", "grad", "hessian", "is_grad_enabled", "no_grad", "value_and_grad"]
+__version__ = "0.1.0"

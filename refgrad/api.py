@@ -1,0 +1,227 @@
+"""The functional door into every mode: ``grad``, ``value_and_grad`` and ``hessian``.
+
+Shaped like JAX's: ``value_and_grad(f, argnums=0, mode="eager")(*args)`` returns
+``(value, gradient)`` as Python floats, the gradient a tuple with one entry per argument when
+``argnums`` is a tuple. ``f`` is a Python function of Values and numbers that returns a
+Value or a number.
+
+Transforms compose: ``grad(grad(f))(2.0)`` is the second derivative. A transform called
+while another one is evaluating its function is *nested*: it records its gradient on the
+graph (``create_graph``) and returns Values, so that the outer transform can differentiate
+through it. The inner one differentiates with respect to fresh copies of its arguments, so
+a function that closes over an outer variable is not confused with its own argument
+(``grad(lambda x: x * grad(lambda y: x * y)(x))(3.0)`` is ``2 * 3.0``, as in JAX).
+
+The eager mode pauses Python's cyclic garbage collector while it builds and differentiates
+the graph (restoring it after, collections included): refgrad's graphs have no reference
+cycles, and without the pause the collector rescans the whole growing graph again and again,
+which makes big graphs cost several times more per node than small ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import numbers
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from refgrad.value import Value, _backpropagate, _constant
+
+# How many transforms are evaluating their function right now (see the module docstring).
+_nesting_depth = 0
+
+
+def value_and_grad(
+    f: Callable[..., object], argnums: int | tuple[int, ...] = 0, mode: str = "eager"
+) -> Callable[..., tuple[object, object]]:
+    """Return a function computing ``(f(*args), gradient of f at args)``.
+
+    ``argnums`` selects the positional arguments to differentiate: an int gives one
+    gradient, a tuple gives a tuple of gradients. ``mode`` picks how refgrad runs ``f``;
+    see ``refgrad.MODES``.
+    """
+    positions, single = _check_argnums(argnums)
+    run = _mode(mode)
+
+    def value_and_grad_f(*args, **kwargs):
+        chosen = _resolve_positions(positions, len(args), f)
+        value, gradients = run(f, args, kwargs, chosen)
+        return value, gradients[0] if single else gradients
+
+    value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    value_and_grad_f.__doc__ = f.__doc__
+    return value_and_grad_f
+
+
+def grad(
+    f: Callable[..., object], argnums: int | tuple[int, ...] = 0, mode: str = "eager"
+) -> Callable[..., object]:
+    """Return a function computing the gradient of ``f`` (see :func:`value_and_grad`)."""
+    both = value_and_grad(f, argnums, mode)
+
+    def grad_f(*args, **kwargs):
+        return both(*args, **kwargs)[1]
+
+    grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    grad_f.__doc__ = f.__doc__
+    return grad_f
+
+
+def hessian(
+    f: Callable[..., object], argnums: int | tuple[int, ...] | None = None, mode: str = "eager"
+) -> Callable[..., tuple[tuple[object, ...], ...]]:
+    """Return a function computing the matrix of second derivatives of ``f``.
+
+    Unlike JAX (whose arguments are arrays), refgrad's arguments are scalars, so by default
+    the Hessian is taken over *all* positional arguments; ``argnums`` narrows it. The result
+    is a tuple of rows, each a tuple of floats: ``hessian(f)(x, y)[i][j]`` is
+    d2f / d(arg i) d(arg j). It is the Jacobian of the gradient, one row per argument.
+    """
+    _mode(mode)
+
+    def hessian_f(*args, **kwargs):
+        if argnums is None:
+            if not args:
+                raise ValueError("hessian(f) needs at least one positional argument")
+            positions = tuple(range(len(args)))
+        else:
+            positions = _check_argnums(argnums)[0]
+        gradient = grad(f, argnums=positions, mode=mode)
+        rows = []
+        for row in range(len(positions)):
+            entry = _component(gradient, row)
+            rows.append(tuple(grad(entry, argnums=positions, mode=mode)(*args, **kwargs)))
+        return tuple(rows)
+
+    hessian_f.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
+    return hessian_f
+
+
+def _component(gradient: Callable[..., tuple], index: int) -> Callable[..., object]:
+    def component(*args, **kwargs):
+        return gradient(*args, **kwargs)[index]
+
+    return component
+
+
+# ---------------------------------------------------------------------------------------------
+# Modes.
+# ---------------------------------------------------------------------------------------------
+
+
+def _eager(f, args, kwargs, positions):
+    """Run ``f`` on Values, recording the graph as Python runs, then backpropagate."""
+    global _nesting_depth
+    nested = _nesting_depth > 0
+    arguments = list(args)
+    wrt = []
+    for position in positions:
+        variable = _variable(arguments[position], position, nested)
+        arguments[position] = variable
+        wrt.append(variable)
+    with _collector_paused():
+        _nesting_depth += 1
+        try:
+            out = f(*arguments, **kwargs)
+        finally:
+            _nesting_depth -= 1
+        if not isinstance(out, Value):
+            value = _number_result(out, f)
+            zero = 0.0
+            return (value if nested else float(value)), tuple(zero for _ in wrt)
+        seed = _constant(1.0) if nested else 1.0
+        found = _backpropagate(
+            out, seed, create_graph=nested, accumulate=False, targets=frozenset(wrt)
+        )
+    gradients = tuple(found.get(variable, 0.0) for variable in wrt)
+    if nested:
+        return out, gradients
+    return out.data, gradients
+
+
+MODES: dict[str, Callable] = {"eager": _eager}
+"""The ways refgrad can run a function: name -> runner. Static and compiled modes plug in here."""
+
+
+def _mode(mode: str) -> Callable:
+    try:
+        return MODES[mode]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown mode {mode!r}; refgrad's modes are: {', '.join(map(repr, MODES))}"
+        ) from None
+
+
+def _variable(argument: object, position: int, nested: bool) -> Value:
+    """A fresh leaf to differentiate with respect to, standing for ``argument``.
+
+    Nested in another transform, an argument that is already a Value must stay connected to
+    it, or the outer transform would see a constant: the copy is ``argument * 1.0``, exact for
+    every float (inf, nan and -0.0 included), whose derivative 1.0 carries gradients through.
+    """
+    if isinstance(argument, Value):
+        if nested and argument.requires_grad:
+            return argument * 1.0
+        return Value(argument.data)
+    if isinstance(argument, bool) or not _is_real(argument):
+        raise TypeError(
+            f"argument {position} is differentiated (argnums), so it must be a real number "
+            f"or a Value; got {type(argument).__name__}: {argument!r:.60}"
+        )
+    return Value(argument)
+
+
+def _is_real(argument: object) -> bool:
+    return isinstance(argument, numbers.Real)
+
+
+def _number_result(out: object, f: Callable) -> object:
+    if isinstance(out, bool) or not _is_real(out):
+        raise TypeError(
+            f"{getattr(f, '__name__', 'f')} must return a Value or a real number to be "
+            f"differentiated; it returned {type(out).__name__}: {out!r:.60}"
+        )
+    return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking argnums.
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_argnums(argnums: object) -> tuple[tuple[int, ...], bool]:
+    """Validate ``argnums``; return it as a tuple, and whether a single int was given."""
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        return (argnums,), True
+    if isinstance(argnums, tuple) and argnums:
+        for entry in argnums:
+            if not isinstance(entry, int) or isinstance(entry, bool):
+                raise TypeError(f"argnums entries must be ints, got {entry!r} in {argnums!r}")
+        return argnums, False
+    raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+
+
+def _resolve_positions(positions: tuple[int, ...], count: int, f: Callable) -> tuple[int, ...]:
+    """Turn (possibly negative) argnums into positions, checking them against the call."""
+    resolved = []
+    for position in positions:
+        if not -count <= position < count:
+            raise ValueError(
+                f"argnums={position} is out of range: {getattr(f, '__name__', 'f')} was called "
+                f"with {count} positional argument{'s' if count != 1 else ''}"
+            )
+        resolved.append(position % count)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"argnums {positions} names the same argument twice")
+    return tuple(resolved)
