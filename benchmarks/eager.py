@@ -30,6 +30,7 @@ def run(json_path: Path) -> int:
         [
             str(Path(__file__).with_name("test_eager.py")),
             "--benchmark-only",
+            "--benchmark-enable",
             f"--benchmark-json={json_path}",
             "--benchmark-columns=min,median,rounds",
             "-p",
@@ -84,9 +85,7 @@ def _growth(times, engine, sizes) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=Path("reports/eager/benchmark.json"))
-    parser.add_argument(
-        "--summarize-only", action="store_true", help="re-render a saved JSON file"
-    )
+    parser.add_argument("--summarize-only", action="store_true", help="re-render a saved JSON file")
     args = parser.parse_args(argv)
     if not args.summarize_only:
         status = run(args.json)

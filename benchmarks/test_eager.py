@@ -56,10 +56,10 @@ def expected_gradients(workloads):
 @pytest.mark.parametrize("engine", list(ENGINES))
 def test_random_dag_forward_backward(benchmark, engine, size, workloads, expected_gradients):
     workload = workloads[size]
-    workload.forward  # compile outside the timing
+    assert callable(workload.forward)  # compiles the workload outside the timing
     benchmark.group = f"random DAG, {size} nodes"
     benchmark.extra_info.update(engine=engine, nodes=size, workload=workload.name)
     gradients = benchmark(ENGINES[engine](workload))
     # Engines may sum fan-out contributions in different orders: equal up to rounding.
-    for got, expected in zip(gradients, expected_gradients[size]):
+    for got, expected in zip(gradients, expected_gradients[size], strict=True):
         assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12), (got, expected)

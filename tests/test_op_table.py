@@ -78,7 +78,7 @@ def test_specialised_rules_equal_the_rules_on_floats_bit_for_bit(op):
     for operands in itertools.product(SPECIAL, repeat=op.arity):
         out = op.forward(*operands)
         for g in upstream:
-            for rule, fast in zip(op.vjp, rules.per_operand):
+            for rule, fast in zip(op.vjp, rules.per_operand, strict=True):
                 if rule is None:
                     assert fast is None
                     continue

@@ -56,7 +56,7 @@ def test_values_and_gradients_agree_with_torch(case):
     # Same formulas, but torch's vectorised kernels (tanh, exp, sin...) may round the last bit
     # differently and it sums fan-out in its own order: agree to near machine precision.
     assert value == pytest.approx(torch_value, rel=1e-12, abs=1e-12), str(program)
-    for got, expected in zip(gradients, torch_gradients):
+    for got, expected in zip(gradients, torch_gradients, strict=True):
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), str(program)
 
 
@@ -90,9 +90,9 @@ def test_first_order_equals_create_graph_bit_for_bit(case):
     program.run(plain).backward()
     recorded = [Value(x) for x in point]
     program.run(recorded).backward(create_graph=True)
-    for a, b in zip(plain, recorded):
+    for a, b in zip(plain, recorded, strict=True):
         b_grad = b.grad.data if isinstance(b.grad, Value) else b.grad
-        assert math.isnan(a.grad) and math.isnan(b_grad) or a.grad == b_grad, str(program)
+        assert (math.isnan(a.grad) and math.isnan(b_grad)) or a.grad == b_grad, str(program)
 
 
 @given(cases())
@@ -100,12 +100,12 @@ def test_functional_api_equals_value_backward_bit_for_bit(case):
     program, point = case
     value, gradients = refgrad_value_and_gradients(program, point)
     argnums = tuple(range(len(point)))
-    api_value, api_gradients = refgrad.value_and_grad(
-        lambda *xs: program.run(xs), argnums=argnums
-    )(*point)
+    api_value, api_gradients = refgrad.value_and_grad(lambda *xs: program.run(xs), argnums=argnums)(
+        *point
+    )
     same = [
         a == b or (math.isnan(a) and math.isnan(b))
-        for a, b in zip([value, *gradients], [api_value, *api_gradients])
+        for a, b in zip([value, *gradients], [api_value, *api_gradients], strict=True)
     ]
     assert all(same), str(program)
 
@@ -118,7 +118,7 @@ def test_a_second_backward_doubles_every_gradient_exactly(case):
     out.backward()
     first = [leaf.grad for leaf in leaves]
     out.backward()
-    for leaf, once in zip(leaves, first):
+    for leaf, once in zip(leaves, first, strict=True):
         assert leaf.grad == 2 * once or (math.isnan(once) and math.isnan(leaf.grad))
 
 

@@ -61,7 +61,7 @@ def test_micrograd_nn_trains_unchanged_on_refgrad(monkeypatch):
         history = []
         for _ in range(5):
             predictions = [model(x) for x in xs]
-            loss = sum((p - y) ** 2 for p, y in zip(predictions, ys))
+            loss = sum((p - y) ** 2 for p, y in zip(predictions, ys, strict=True))
             model.zero_grad()
             loss.backward()
             for p in model.parameters():
@@ -235,7 +235,7 @@ def test_comparisons_and_conversions_read_the_data():
     assert float(x) == 2.0
     assert bool(Value(0.0)) is False and bool(Value(-0.0)) is False
     assert bool(Value(math.nan)) is True
-    assert Value(3) .data == 3.0 and type(Value(3).data) is float
+    assert Value(3).data == 3.0 and type(Value(3).data) is float
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -244,11 +244,11 @@ def test_comparisons_and_conversions_read_the_data():
 @pytest.mark.parametrize("operand", ["a", [1.0], None, 1 + 2j, {"x": 1}])
 @pytest.mark.parametrize("operation", ["+", "-", "*", "/", "**"])
 def test_bad_operands_raise_type_error_naming_the_culprit(operand, operation):
-    x = Value(1.0)
+    names = {"x": Value(1.0), "operand": operand}
     with pytest.raises(TypeError, match=type(operand).__name__):
-        eval(f"x {operation} operand")
+        eval(f"x {operation} operand", names)
     with pytest.raises(TypeError, match=type(operand).__name__):
-        eval(f"operand {operation} x")
+        eval(f"operand {operation} x", names)
 
 
 def test_bad_constructor_arguments():
