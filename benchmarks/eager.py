@@ -1,11 +1,12 @@
-"""Run the eager benchmark and print refgrad's time as a ratio to micrograd's.
+"""Run the eager benchmark and report refgrad's time as a ratio to micrograd's.
 
-    python -m benchmarks.eager [--json FILE] [--summarize-only]
+    python -m benchmarks.eager [--out DIR] [--summarize-only]
 
-The benchmark itself is ``benchmarks/test_eager.py`` (pytest-benchmark); its JSON file is the
-only thing this summary reads, so ``--summarize-only`` re-renders a saved run. Targets (from
-the project's issue on the eager engine) are printed next to the measurements, never asserted:
-a noisy machine should not fail a build, and only ratios measured in one run are meaningful.
+The benchmark itself is ``benchmarks/test_eager.py`` (pytest-benchmark). Its JSON file,
+``DIR/benchmark.json``, is the only thing the summary reads, so ``--summarize-only``
+re-renders a saved run into ``DIR/summary.md`` and the terminal. Targets (from the project's
+issue on the eager engine) are printed next to the measurements, never asserted: a noisy
+machine should not fail a build, and only ratios measured in one run are meaningful.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.table import Table
 BASELINE = "micrograd"
 RATIO_TARGET = 0.6  # refgrad eager at 1,000 nodes: at most 0.6x micrograd's time
 SCALING_TARGET = 1.5  # time per node at 100,000 nodes: at most 1.5x that at 1,000
+COMMAND = "python -m benchmarks.eager"
 
 
 def run(json_path: Path) -> int:
@@ -40,59 +42,99 @@ def run(json_path: Path) -> int:
     )
 
 
-def medians(json_path: Path) -> dict[tuple[str, int], float]:
-    """(engine, nodes) -> median seconds, from a pytest-benchmark JSON file."""
+def load(json_path: Path) -> tuple[dict[tuple[str, int], float], dict]:
+    """(engine, nodes) -> median seconds, and the run's machine and date facts."""
     data = json.loads(json_path.read_text())
-    return {
+    medians = {
         (bench["extra_info"]["engine"], bench["extra_info"]["nodes"]): bench["stats"]["median"]
         for bench in data["benchmarks"]
     }
+    machine = data["machine_info"]
+    facts = {
+        "date": data["datetime"],
+        "python": machine["python_version"],
+        "cpu": machine.get("cpu", {}).get("brand_raw", "unknown"),
+        "cores": machine.get("cpu", {}).get("count", "unknown"),
+    }
+    return medians, facts
 
 
-def summarize(json_path: Path, console: Console) -> None:
-    times = medians(json_path)
-    engines = sorted({engine for engine, _ in times}, key=lambda e: (e != BASELINE, e))
-    sizes = sorted({size for _, size in times})
-    table = Table(title=f"Eager forward + backward, random DAG (medians from {json_path})")
-    table.add_column("engine")
+def rows(medians: dict[tuple[str, int], float]) -> tuple[list[str], list[list[str]]]:
+    """The summary table: per engine, us/node and ratio to micrograd per size, and growth."""
+    engines = sorted({engine for engine, _ in medians}, key=lambda e: (e != BASELINE, e))
+    sizes = sorted({size for _, size in medians})
+    header = ["engine"]
     for size in sizes:
-        table.add_column(f"{size:,} nodes\nus/node", justify="right")
-        table.add_column(f"{size:,} nodes\nx {BASELINE}", justify="right")
-    table.add_column(f"us/node growth\n{sizes[0]:,} -> {sizes[-1]:,}", justify="right")
+        header += [f"{size:,} nodes: us/node", f"{size:,} nodes: x {BASELINE}"]
+    header.append(f"us/node growth {sizes[0]:,} -> {sizes[-1]:,}")
+    table = []
     for engine in engines:
         row = [engine]
         for size in sizes:
-            seconds = times.get((engine, size))
-            baseline = times.get((BASELINE, size))
+            seconds, baseline = medians.get((engine, size)), medians.get((BASELINE, size))
             row.append("-" if seconds is None else f"{seconds / size * 1e6:.2f}")
             row.append("-" if seconds is None or not baseline else f"{seconds / baseline:.3f}")
-        row.append(_growth(times, engine, sizes))
-        table.add_row(*row)
-    console.print(table)
-    console.print(
-        f"Targets for refgrad: at most {RATIO_TARGET}x micrograd at 1,000 nodes; time per node "
-        f"at 100,000 at most {SCALING_TARGET}x that at 1,000."
+        small, large = medians.get((engine, sizes[0])), medians.get((engine, sizes[-1]))
+        growth = "-" if small is None or large is None else (large / sizes[-1]) / (small / sizes[0])
+        row.append(growth if growth == "-" else f"{growth:.2f}x")
+        table.append(row)
+    return header, table
+
+
+def targets_text() -> str:
+    return (
+        f"Targets for refgrad: at most {RATIO_TARGET}x micrograd's time at 1,000 nodes; time "
+        f"per node at 100,000 nodes at most {SCALING_TARGET}x that at 1,000."
     )
 
 
-def _growth(times, engine, sizes) -> str:
-    small, large = times.get((engine, sizes[0])), times.get((engine, sizes[-1]))
-    if small is None or large is None:
-        return "-"
-    return f"{(large / sizes[-1]) / (small / sizes[0]):.2f}x"
+def markdown(json_path: Path) -> str:
+    medians, facts = load(json_path)
+    header, table = rows(medians)
+    lines = [
+        "# Eager forward + backward: refgrad vs micrograd",
+        "",
+        f"Random DAG with fan-out (`benchmarks/workloads.py`, seed 0), median of "
+        f"pytest-benchmark rounds, measured {facts['date']} on {facts['cpu']} "
+        f"({facts['cores']} cores), Python {facts['python']}.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in table),
+        "",
+        targets_text(),
+        "",
+        f"Regenerate: `{COMMAND}` (runs the benchmark, writes this file and `benchmark.json`); "
+        f"`{COMMAND} --summarize-only` re-renders this file from `benchmark.json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def print_table(json_path: Path, console: Console) -> None:
+    header, table = rows(load(json_path)[0])
+    rendered = Table(title="Eager forward + backward, random DAG (medians)")
+    for column in header:
+        rendered.add_column(column, justify="left" if column == "engine" else "right")
+    for row in table:
+        rendered.add_row(*row)
+    console.print(rendered)
+    console.print(targets_text())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path, default=Path("reports/eager/benchmark.json"))
-    parser.add_argument("--summarize-only", action="store_true", help="re-render a saved JSON file")
+    parser.add_argument("--out", type=Path, default=Path("reports/eager"))
+    parser.add_argument("--summarize-only", action="store_true", help="re-render a saved run")
     args = parser.parse_args(argv)
+    json_path = args.out / "benchmark.json"
     if not args.summarize_only:
-        status = run(args.json)
+        status = run(json_path)
         if status != 0:
             print(f"benchmark run failed (pytest exit status {status})", file=sys.stderr)
             return int(status)
-    summarize(args.json, Console())
+    (args.out / "summary.md").write_text(markdown(json_path))
+    print_table(json_path, Console())
     return 0
 
 

@@ -27,6 +27,14 @@ def _refgrad_value(workload):
     return lambda: [leaf.grad for leaf in workload.forward_backward(refgrad.Value)]
 
 
+def _refgrad_value_collector_paused(workload):
+    def run():
+        with refgrad.collector_paused():
+            return [leaf.grad for leaf in workload.forward_backward(refgrad.Value)]
+
+    return run
+
+
 def _refgrad_functional(workload):
     gradient = refgrad.grad(workload.forward, argnums=tuple(range(len(workload.inputs))))
     return lambda: list(gradient(*workload.inputs))
@@ -36,6 +44,8 @@ ENGINES = {
     "micrograd": _micrograd,
     # micrograd-style code: build with Value, call .backward(), read .grad
     "refgrad Value": _refgrad_value,
+    # the same code inside `with refgrad.collector_paused():`
+    "refgrad Value, collector paused": _refgrad_value_collector_paused,
     # refgrad.grad(f, mode="eager"), which pauses the garbage collector (see refgrad/api.py)
     "refgrad grad": _refgrad_functional,
 }

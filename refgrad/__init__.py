@@ -4,8 +4,17 @@
 the functional door into every mode.
 """
 
-from refgrad.api import MODES, grad, hessian, value_and_grad
+from refgrad.api import MODES, collector_paused, grad, hessian, value_and_grad
 from refgrad.value import Value, is_grad_enabled, no_grad
 
-__all__ = ["MODES", "Value", "grad", "hessian", "is_grad_enabled", "no_grad", "value_and_grad"]
+__all__ = [
+    "MODES",
+    "Value",
+    "collector_paused",
+    "grad",
+    "hessian",
+    "is_grad_enabled",
+    "no_grad",
+    "value_and_grad",
+]
 __version__ = "0.1.0"

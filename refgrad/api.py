@@ -25,7 +25,7 @@ import numbers
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from refgrad.value import Value, _backpropagate, _constant
+from refgrad.value import Value, _backpropagate, _constant, _tie
 
 # How many transforms are evaluating their function right now (see the module docstring).
 _nesting_depth = 0
@@ -111,32 +111,40 @@ def _component(gradient: Callable[..., tuple], index: int) -> Callable[..., obje
 
 def _eager(f, args, kwargs, positions):
     """Run ``f`` on Values, recording the graph as Python runs, then backpropagate."""
+    with collector_paused():
+        # Everything happens inside the pause, including freeing the graph: resumed while the
+        # graph is alive, the collector would at once scan every node made during the pause.
+        return _eager_value_and_grad(f, args, kwargs, positions)
+
+
+def _eager_value_and_grad(f, args, kwargs, positions):
     global _nesting_depth
     nested = _nesting_depth > 0
     arguments = list(args)
-    wrt = []
-    for position in positions:
-        variable = _variable(arguments[position], position, nested)
+    wrt = [_variable(arguments[position], position) for position in positions]
+    for position, variable in zip(positions, wrt, strict=True):
         arguments[position] = variable
-        wrt.append(variable)
-    with _collector_paused():
-        _nesting_depth += 1
-        try:
-            out = f(*arguments, **kwargs)
-        finally:
-            _nesting_depth -= 1
-        if not isinstance(out, Value):
-            value = _number_result(out, f)
-            zero = 0.0
-            return (value if nested else float(value)), tuple(zero for _ in wrt)
-        seed = _constant(1.0) if nested else 1.0
-        found = _backpropagate(
-            out, seed, create_graph=nested, accumulate=False, targets=frozenset(wrt)
-        )
+    _nesting_depth += 1
+    try:
+        out = f(*arguments, **kwargs)
+    finally:
+        _nesting_depth -= 1
+    if not isinstance(out, Value):
+        value = _number_result(out, f)
+        return (value if nested else float(value)), tuple(0.0 for _ in wrt)
+    seed = _constant(1.0) if nested else 1.0
+    found = _backpropagate(out, seed, create_graph=nested, accumulate=False, targets=frozenset(wrt))
     gradients = tuple(found.get(variable, 0.0) for variable in wrt)
-    if nested:
-        return out, gradients
-    return out.data, gradients
+    if not nested:
+        return out.data, gradients
+    # Let the enclosing transform differentiate through this one: each variable becomes a
+    # function of the argument it stood for (so far it was a leaf, which kept a closed-over
+    # outer variable from being confused with it).
+    for position, variable in zip(positions, wrt, strict=True):
+        argument = args[position]
+        if isinstance(argument, Value) and argument.requires_grad:
+            _tie(variable, argument)
+    return out, gradients
 
 
 MODES: dict[str, Callable] = {"eager": _eager}
@@ -152,16 +160,9 @@ def _mode(mode: str) -> Callable:
         ) from None
 
 
-def _variable(argument: object, position: int, nested: bool) -> Value:
-    """A fresh leaf to differentiate with respect to, standing for ``argument``.
-
-    Nested in another transform, an argument that is already a Value must stay connected to
-    it, or the outer transform would see a constant: the copy is ``argument * 1.0``, exact for
-    every float (inf, nan and -0.0 included), whose derivative 1.0 carries gradients through.
-    """
+def _variable(argument: object, position: int) -> Value:
+    """A fresh leaf to differentiate with respect to, standing for ``argument``."""
     if isinstance(argument, Value):
-        if nested and argument.requires_grad:
-            return argument * 1.0
         return Value(argument.data)
     if isinstance(argument, bool) or not _is_real(argument):
         raise TypeError(
@@ -185,7 +186,15 @@ def _number_result(out: object, f: Callable) -> object:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block; restore its state after.
+
+    refgrad's graphs hold no reference cycles, so the collector finds nothing in them, yet it
+    rescans the whole growing graph again and again while a big one is built: on a
+    100,000-node graph that is most of the time per node. The functional API pauses it for
+    you; wrap micrograd-style ``Value`` code in this to get the same effect. Garbage cycles
+    made by your own code inside the block are collected after it, as usual.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:

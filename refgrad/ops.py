@@ -435,3 +435,16 @@ class _FloatNamespace:
 
 FLOATS = _FloatNamespace()
 """The op namespace over plain floats, used by first-order backward."""
+
+
+def conventions_markdown() -> str:
+    """The public ops as a Markdown table: domain and conventions (the README embeds this)."""
+    lines = [
+        "| op | written | smooth domain | kinks and singularities: refgrad's convention |",
+        "|---|---|---|---|",
+    ]
+    for op in PUBLIC_OPS:
+        written = op.syntax.format(*("x", "y")[: op.arity])
+        kinks = "; ".join(f"at {kink.at}: {kink.convention}" for kink in op.kinks) or "none"
+        lines.append(f"| {op.name} | `{written}` | {op.domain} | {kinks} |")
+    return "\n".join(lines)

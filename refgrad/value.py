@@ -173,7 +173,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to 0.0 on this Value and every Value it was computed from."""
-        for node in _ancestors_topological(self, frozenset(), token=object()):
+        for node in _ancestors_topological(self, token=object()):
             node._scratch = None
             node.grad = 0.0
         self.grad = 0.0
@@ -262,6 +262,18 @@ def _apply_on_values(op: Op, *operands: object) -> Value:
     return _binary(op, *values)
 
 
+def _tie(variable: Value, source: Value) -> None:
+    """Turn the leaf ``variable`` into ``source * 1.0``: equal to it, and differentiable.
+
+    The functional API differentiates a nested function with respect to a fresh leaf standing
+    for its argument, then ties that leaf back to the argument, so that an enclosing transform
+    differentiates through it. ``x * 1.0`` is exact for every float (inf, nan and -0.0 too).
+    """
+    if variable._producer is not _LEAF:
+        raise ValueError("only a leaf can be tied to another Value")
+    variable._producer, variable._lhs, variable._rhs = _MUL, source, _constant(1.0)
+
+
 VALUES = OpNamespace(_apply_on_values)
 """The op namespace over Values: derivative rules evaluated here are themselves recorded."""
 
@@ -287,13 +299,12 @@ for _name in UNARY_METHODS:
 _EXIT = object()  # on the walk's stack: "every operand of the Value below me is done"
 
 
-def _ancestors_topological(root: Value, stop_at: frozenset[Value], token: object) -> list[Value]:
+def _ancestors_topological(root: Value, token: object) -> list[Value]:
     """``root`` and every Value that gradients reach from it, operands before results.
 
-    An iterative depth-first walk (no recursion, so any depth works), deterministic, that
-    does not look past the Values in ``stop_at``. A node is marked visited by storing
-    ``token`` in its ``_scratch`` slot: faster than a set of a million entries, and it also
-    clears whatever an interrupted earlier backward left there.
+    An iterative depth-first walk (no recursion, so any depth works) and deterministic. A
+    node is marked visited by storing ``token`` in its ``_scratch`` slot: faster than a set of
+    a million entries, and it also clears whatever an interrupted earlier backward left there.
     """
     order: list[Value] = []
     if root._producer is None:
@@ -310,8 +321,6 @@ def _ancestors_topological(root: Value, stop_at: frozenset[Value], token: object
         node._scratch = token
         push(node)
         push(_EXIT)
-        if stop_at and node in stop_at:
-            continue
         x, y = node._lhs, node._rhs
         if x is not None and x._producer is not None and x._scratch is not token:
             push(x)
@@ -330,15 +339,15 @@ def _backpropagate(
 ) -> dict[Value, object]:
     """Propagate ``seed`` from ``root`` to its ancestors; return the cotangents of ``targets``.
 
-    With ``accumulate``, every node's ``.grad`` gains its cotangent (``Value.backward``).
-    Propagation stops at targets: what lies beyond them does not change their cotangents.
-    First order runs the op table's rules specialised to floats; ``create_graph`` runs them
-    on Values, so that the gradient is itself a recorded computation.
+    ``targets`` are leaves (the functional API's variables). With ``accumulate``, every node's
+    ``.grad`` gains its cotangent as well (``Value.backward``). First order runs the op
+    table's rules specialised to floats; ``create_graph`` runs them on Values, so that the
+    gradient is itself a recorded computation.
     """
     # Each node's cotangent lives in its _scratch slot for the length of this call: `pending`
     # until a first contribution arrives, then the running sum, then None once passed on.
     pending = object()
-    order = _ancestors_topological(root, targets, pending)
+    order = _ancestors_topological(root, pending)
     found: dict[Value, object] = {}
     if order:
         root._scratch = seed
@@ -352,11 +361,10 @@ def _backpropagate(
             # A .grad of 0.0 means "no gradient yet" (micrograd starts every grad at 0): the
             # first contribution is stored as is, so a -0.0 gradient keeps its sign as in torch.
             node.grad = g if type(grad) is float and grad == 0.0 else grad + g
-        if targets and node in targets:
-            found[node] = g
-            continue
         producer = node._producer
         if producer is _LEAF:
+            if targets and node in targets:
+                found[node] = g
             continue
         x, y = node._lhs, node._rhs
         # cx and cy are the contributions to the operands (None: that operand gets none).

@@ -143,7 +143,9 @@ def test_function_returning_a_non_number_is_a_type_error(returned):
 
 @pytest.mark.parametrize("argument", ["1.0", [1.0], None, True])
 def test_differentiated_argument_must_be_a_number(argument):
-    with pytest.raises(TypeError, match=rf"argument 0 is differentiated.*{type(argument).__name__}"):
+    with pytest.raises(
+        TypeError, match=rf"argument 0 is differentiated.*{type(argument).__name__}"
+    ):
         grad(lambda x: x)(argument)
 
 
