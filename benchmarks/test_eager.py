@@ -7,7 +7,10 @@ time per node from 1,000 to 100,000 nodes.
 
 from __future__ import annotations
 
+import gc
 import math
+import statistics
+import time
 
 import pytest
 
@@ -17,6 +20,7 @@ from benchmarks.workloads import random_dag
 micrograd_engine = pytest.importorskip("micrograd.engine")
 
 SIZES = (1_000, 100_000)
+INTERLEAVED_ROUNDS = {1_000: 200, 100_000: 6}
 
 
 def _micrograd(workload):
@@ -60,6 +64,57 @@ def workloads():
 def expected_gradients(workloads):
     """micrograd's gradients, the yardstick every engine's result is checked against."""
     return {size: _micrograd(workload)() for size, workload in workloads.items()}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_engines_interleaved(benchmark, size, workloads, expected_gradients):
+    """Every engine once per round, in rotating order, each timed on its own.
+
+    This machine's speed drifts in spells of a fraction of a second, which skews ratios
+    between benchmarks taken minutes apart. Engines timed within one round share the spell,
+    so the ratios of their medians hold; ``python -m benchmarks.eager`` reports these.
+
+    Before each timed call the garbage collector runs, untimed, so that no engine pays for
+    the reference cycles another left behind (micrograd leaves one per node). That also
+    spares micrograd the cost of collecting its own cycles: its times here are a lower bound,
+    and refgrad's ratios to it are conservative.
+    """
+    workload = workloads[size]
+    runners = {name: make(workload) for name, make in ENGINES.items()}
+    names = list(runners)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    results: dict[str, list[float]] = {}
+    rounds_done = [0]
+
+    def one_round():
+        start = rounds_done[0] % len(names)
+        for name in names[start:] + names[:start]:
+            gc.collect()
+            began = time.perf_counter()
+            results[name] = runners[name]()
+            times[name].append(time.perf_counter() - began)
+        rounds_done[0] += 1
+
+    gc.collect()  # start from a clean heap
+    benchmark.group = f"all engines interleaved, {size} nodes"
+    benchmark.pedantic(one_round, rounds=INTERLEAVED_ROUNDS[size], warmup_rounds=1)
+    measured = {name: samples[1:] or samples for name, samples in times.items()}  # no warm-up
+    benchmark.extra_info.update(
+        engine="interleaved",
+        nodes=size,
+        workload=workload.name,
+        interleaved={
+            name: {
+                "min": min(samples),
+                "median": statistics.median(samples),
+                "rounds": len(samples),
+            }
+            for name, samples in measured.items()
+        },
+    )
+    for name, gradients in results.items():
+        for got, expected in zip(gradients, expected_gradients[size], strict=True):
+            assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12), (name, got, expected)
 
 
 @pytest.mark.parametrize("size", SIZES)

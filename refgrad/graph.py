@@ -1,0 +1,224 @@
+"""The static graph IR: SSA nodes over the op table's primitives.
+
+A :class:`Graph` is a straight-line program: inputs (placeholders), constants, one op per node
+over earlier nodes, and outputs. Nodes are numbered in a topological order (operands come
+first), and every walk over a graph is a loop over that list, never a recursion.
+
+Graphs are built by a :class:`GraphBuilder`, which *interns*: asking for the same op on the
+same operands (or the same constant, bit for bit) returns the existing node, so common
+subexpressions are shared as they are built (hash-consing, as in tinygrad). The builder is
+also an op namespace (``builder.ops``), so the op table's derivative rules emit graph nodes
+exactly as they compute floats or record Values.
+
+``print(graph)`` shows the graph as a Python function; :meth:`Graph.verify` checks that it is
+well formed and raises :class:`GraphError` naming the first problem it finds.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from refgrad.ops import OPS, Op, OpNamespace
+
+
+class GraphError(ValueError):
+    """A graph is not well formed, or a graph was used with the wrong arguments."""
+
+
+@dataclass(eq=False)  # nodes are identities: two equal-looking nodes are still two nodes
+class Node:
+    """One SSA value: an input, a constant, or an op applied to earlier nodes."""
+
+    index: int
+    op: Op | None  # None for inputs and constants
+    operands: tuple[Node, ...] = ()
+    value: float | None = None  # a constant's number
+    name: str | None = None  # an input's name
+
+    @property
+    def is_input(self) -> bool:
+        return self.op is None and self.name is not None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.op is None and self.name is None
+
+    def __repr__(self) -> str:
+        return f"<node {_reference(self)}>"
+
+
+def _reference(node: Node) -> str:
+    """How a node appears as an operand: its input name, its constant, or v<index>."""
+    if node.is_input:
+        return node.name
+    if node.is_constant:
+        return _literal(node.value)
+    return f"v{node.index}"
+
+
+def _literal(number: float) -> str:
+    """Python source for a float constant (inf and nan are not Python literals)."""
+    if math.isnan(number):
+        return "nan"
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    return repr(number)
+
+
+def _constant_key(number: float) -> bytes:
+    # Interned by bit pattern: 0.0 and -0.0 are different constants (x + 0.0 is not x + -0.0).
+    return struct.pack("<d", number)
+
+
+@dataclass
+class Graph:
+    """A straight-line program. Build one with :class:`GraphBuilder`; do not mutate it."""
+
+    nodes: list[Node]
+    inputs: tuple[Node, ...]
+    outputs: tuple[Node, ...]
+    output_names: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        lines = [f"def graph({', '.join(node.name for node in self.inputs)}):"]
+        for node in self.nodes:
+            if node.op is not None:
+                operands = [_reference(operand) for operand in node.operands]
+                lines.append(f"    v{node.index} = {node.op.syntax.format(*operands)}")
+        if self.output_names:
+            lines.append(f"    # returns: {', '.join(self.output_names)}")
+        lines.append(f"    return {', '.join(_reference(node) for node in self.outputs)}")
+        return "\n".join(lines)
+
+    @property
+    def op_count(self) -> int:
+        """How many op nodes (not inputs or constants) the graph holds."""
+        return sum(1 for node in self.nodes if node.op is not None)
+
+    def verify(self) -> Graph:
+        """Check that the graph is well formed; return it, or raise GraphError."""
+        seen: set[int] = set()
+        interned: dict[tuple, Node] = {}
+        for position, node in enumerate(self.nodes):
+            where = f"node {position} ({node!r})"
+            if node.index != position:
+                raise GraphError(f"{where} has index {node.index}, expected {position}")
+            for operand in node.operands:
+                if id(operand) not in seen:
+                    raise GraphError(f"{where} uses {operand!r}, which is not defined before it")
+            if node.op is None:
+                if node.operands:
+                    raise GraphError(f"{where} is an input or constant but has operands")
+                if node.name is None and not isinstance(node.value, float):
+                    raise GraphError(f"{where} is a constant without a float value")
+            else:
+                if OPS.get(node.op.name) is not node.op:
+                    raise GraphError(f"{where} uses an op that is not in the op table")
+                if len(node.operands) != node.op.arity:
+                    raise GraphError(
+                        f"{where}: {node.op.name} takes {node.op.arity} operands, "
+                        f"got {len(node.operands)}"
+                    )
+                key = (node.op, tuple(id(operand) for operand in node.operands))
+                if key in interned:
+                    raise GraphError(f"{where} duplicates {interned[key]!r} (not interned)")
+                interned[key] = node
+            seen.add(id(node))
+        declared = [node for node in self.nodes if node.is_input]
+        if list(self.inputs) != declared:
+            raise GraphError("graph.inputs must list every input node, in order")
+        names = [node.name for node in self.inputs]
+        if len(set(names)) != len(names):
+            raise GraphError(f"input names must be unique, got {names}")
+        if not self.outputs:
+            raise GraphError("a graph needs at least one output")
+        for node in self.outputs:
+            if id(node) not in seen:
+                raise GraphError(f"output {node!r} is not a node of this graph")
+        if self.output_names and len(self.output_names) != len(self.outputs):
+            raise GraphError("output_names must name every output")
+        return self
+
+
+class GraphBuilder:
+    """Builds a :class:`Graph` node by node, interning ops and constants."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self._inputs: list[Node] = []
+        self._interned: dict[tuple, Node] = {}
+        self.ops = OpNamespace(self.apply)
+        """The op namespace over this builder: derivative rules run here emit nodes."""
+
+    def input(self, name: str) -> Node:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise GraphError(f"an input name must be a Python identifier, got {name!r}")
+        if any(node.name == name for node in self._inputs):
+            raise GraphError(f"there is already an input named {name!r}")
+        node = self._add(Node(len(self.nodes), None, name=name))
+        self._inputs.append(node)
+        return node
+
+    def constant(self, number: float) -> Node:
+        number = float(number)
+        key = ("constant", _constant_key(number))
+        node = self._interned.get(key)
+        if node is None:
+            node = self._interned[key] = self._add(Node(len(self.nodes), None, value=number))
+        return node
+
+    def apply(self, op: Op, *operands: Node | float) -> Node:
+        """``op`` applied to nodes (or numbers, which become constants), interned."""
+        if len(operands) != op.arity:
+            raise GraphError(f"{op.name} takes {op.arity} operands, got {len(operands)}")
+        nodes = tuple(self._as_node(operand) for operand in operands)
+        key = (op, tuple(id(node) for node in nodes))
+        node = self._interned.get(key)
+        if node is None:
+            node = self._interned[key] = self._add(Node(len(self.nodes), op, nodes))
+        return node
+
+    def build(self, outputs: Sequence[Node], output_names: Iterable[str] = ()) -> Graph:
+        return Graph(list(self.nodes), tuple(self._inputs), tuple(outputs), tuple(output_names))
+
+    def _as_node(self, operand: Node | float) -> Node:
+        if isinstance(operand, Node):
+            return operand
+        if isinstance(operand, float):
+            return self.constant(operand)
+        raise GraphError(f"a graph operand must be a Node or a float, got {operand!r}")
+
+    def _add(self, node: Node) -> Node:
+        self.nodes.append(node)
+        return node
+
+
+def rebuild(
+    graph: Graph,
+    rewrite: Callable[[GraphBuilder, Node, tuple[Node, ...]], Node] | None = None,
+) -> Graph:
+    """Copy ``graph`` through a fresh builder, in order, letting ``rewrite`` replace nodes.
+
+    ``rewrite(builder, node, operands)`` gets an op node of the old graph and its operands
+    already mapped into the new one, and returns the node to use instead (by default the same
+    op on the mapped operands). Re-interning on the way merges nodes that became identical.
+    Nodes no output needs are copied too: dead-code elimination is its own pass.
+    """
+    builder = GraphBuilder()
+    mapped: dict[int, Node] = {}
+    for node in graph.nodes:
+        if node.is_input:
+            new = builder.input(node.name)
+        elif node.is_constant:
+            new = builder.constant(node.value)
+        else:
+            operands = tuple(mapped[id(operand)] for operand in node.operands)
+            if rewrite is None:
+                new = builder.apply(node.op, *operands)
+            else:
+                new = rewrite(builder, node, operands)
+        mapped[id(node)] = new
+    return builder.build([mapped[id(node)] for node in graph.outputs], graph.output_names)
