@@ -20,11 +20,17 @@ which makes big graphs cost several times more per node than small ones.
 
 from __future__ import annotations
 
+import functools
 import gc
 import numbers
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from refgrad.autodiff import reverse
+from refgrad.graph import Graph
+from refgrad.interpret import Interpreter
+from refgrad.trace import TraceEscapeWarning, trace
 from refgrad.value import Value, _backpropagate, _constant, _tie
 
 # How many transforms are evaluating their function right now (see the module docstring).
@@ -41,11 +47,11 @@ def value_and_grad(
     see ``refgrad.MODES``.
     """
     positions, single = _check_argnums(argnums)
-    run = _mode(mode)
+    run = _mode(mode)(f)
 
     def value_and_grad_f(*args, **kwargs):
         chosen = _resolve_positions(positions, len(args), f)
-        value, gradients = run(f, args, kwargs, chosen)
+        value, gradients = run(args, kwargs, chosen)
         return value, gradients[0] if single else gradients
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
@@ -78,6 +84,11 @@ def hessian(
     d2f / d(arg i) d(arg j). It is the Jacobian of the gradient, one row per argument.
     """
     _mode(mode)
+    if mode != "eager":
+        raise ValueError(
+            f"hessian supports mode='eager' so far, not {mode!r} (graph-level second order "
+            "is refgrad.autodiff.reverse applied twice)"
+        )
 
     def hessian_f(*args, **kwargs):
         if argnums is None:
@@ -147,8 +158,87 @@ def _eager_value_and_grad(f, args, kwargs, positions):
     return out, gradients
 
 
-MODES: dict[str, Callable] = {"eager": _eager}
-"""The ways refgrad can run a function: name -> runner. Static and compiled modes plug in here."""
+class _Staged:
+    """A function traced once per path, differentiated as a graph, and run by ``build(graph)``.
+
+    Specialisations are kept per key (the arguments that are not differentiated, baked into
+    the graph as constants) and per path: a specialisation is used only at a call where its
+    guards (the comparisons the function made while traced) come out as they did when traced;
+    otherwise the function is traced again. A function whose trace escaped (it read a value's
+    number) runs eagerly from then on, after one TraceEscapeWarning.
+    """
+
+    def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
+        self.f = f
+        self.build = build
+        self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
+        self.escaped: str | None = None
+
+    def __call__(self, args, kwargs, positions):
+        key = _cache_key(args, kwargs, positions)
+        if self.escaped or _nesting_depth > 0 or key is None:
+            return _eager(self.f, args, kwargs, positions)
+        inputs = [_as_input(args[position], position) for position in positions]
+        for expected, run in self.specialisations.get(key, ()):
+            result = _unpack(run(*inputs), expected, len(positions))
+            if result is not None:
+                return result
+        traced = trace(self.f, args, kwargs, positions)
+        if traced.escaped:
+            self.escaped = traced.escaped
+            warnings.warn(
+                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad runs it "
+                "eagerly from now on (use comparisons such as `x > 0`, which refgrad guards, "
+                "instead of reading numbers)",
+                TraceEscapeWarning,
+                stacklevel=3,
+            )
+            return _eager(self.f, args, kwargs, positions)
+        expected = tuple(guard.expected for guard in traced.guards)
+        graph = reverse(traced.graph, output=0)
+        run = self.build(graph)
+        self.specialisations.setdefault(key, []).append((expected, run))
+        result = _unpack(run(*inputs), expected, len(positions))
+        if result is None:  # only if a comparison gave a different answer on the same floats
+            raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
+        return result
+
+
+def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
+    """(value, gradients) if the guard outputs match ``expected``, else None."""
+    guards = outputs[1 : 1 + len(expected)]
+    if any((g != 0.0) != want for g, want in zip(guards, expected, strict=True)):
+        return None
+    return outputs[0], tuple(outputs[len(outputs) - n_gradients :])
+
+
+def _cache_key(args, kwargs, positions):
+    """The non-differentiated arguments, which a trace bakes in; None if not hashable."""
+    fixed = tuple((i, arg) for i, arg in enumerate(args) if i not in positions)
+    key = (len(args), positions, fixed, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _as_input(argument: object, position: int) -> float:
+    if isinstance(argument, Value):
+        return argument._data
+    if isinstance(argument, bool) or not _is_real(argument):
+        raise TypeError(
+            f"argument {position} is differentiated (argnums), so it must be a real number "
+            f"or a Value; got {type(argument).__name__}: {argument!r:.60}"
+        )
+    return float(argument)
+
+
+MODES: dict[str, Callable] = {
+    "eager": lambda f: functools.partial(_eager, f),
+    "static": lambda f: _Staged(f, Interpreter),
+}
+"""The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
 
 
 def _mode(mode: str) -> Callable:

@@ -388,6 +388,10 @@ _rows = (
             ("eq", operator.eq, "=="),
             ("le", operator.le, "<="),
             ("ge", operator.ge, ">="),
+            # lt, gt and ne serve traced guards: `x > y` is not `not (x <= y)` when x is nan
+            ("lt", operator.lt, "<"),
+            ("gt", operator.gt, ">"),
+            ("ne", operator.ne, "!="),
         )
     ),
     Op("sign", 1, sign, differentiable=False, public=False, syntax="sign({0})"),

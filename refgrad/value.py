@@ -56,17 +56,26 @@ def as_float(number: object, role: str, expected: str = "a real number") -> floa
 class Value:
     """A float64 scalar that remembers how it was computed, so gradients can flow back to it."""
 
-    __slots__ = ("_lhs", "_producer", "_rhs", "_scratch", "data", "grad")
+    __slots__ = ("_data", "_lhs", "_producer", "_rhs", "_scratch", "grad")
 
     def __init__(self, data: float) -> None:
         if isinstance(data, Value):
             raise TypeError("Value(data) takes a number; got a Value (use it directly)")
-        self.data = as_float(data, "Value(data)")
+        self._data = as_float(data, "Value(data)")
         self.grad = 0.0
         self._producer: Op | object | None = _LEAF
         self._lhs: Value | None = None  # first operand of the op that made this Value
         self._rhs: Value | None = None  # second operand, for binary ops
         self._scratch: object = None  # backward's bookkeeping, see _backpropagate
+
+    @property
+    def data(self) -> float:
+        """The number this Value holds (micrograd's attribute; assigning to it is allowed)."""
+        return self._data
+
+    @data.setter
+    def data(self, number: float) -> None:
+        self._data = as_float(number, "Value.data")
 
     # --- arithmetic: Python operators, with a plain number on either side --------------------
 
@@ -117,24 +126,24 @@ class Value:
     # --- comparisons and conversions read the data (they are not differentiable) -----------
 
     def __lt__(self, other):
-        return self.data < _comparable(other)
+        return self._data < _comparable(other)
 
     def __le__(self, other):
-        return self.data <= _comparable(other)
+        return self._data <= _comparable(other)
 
     def __gt__(self, other):
-        return self.data > _comparable(other)
+        return self._data > _comparable(other)
 
     def __ge__(self, other):
-        return self.data >= _comparable(other)
+        return self._data >= _comparable(other)
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
 
     def __bool__(self) -> bool:
         # As bool(tensor) in torch: a Value is true when its number is non-zero (nan is true).
         # Without this, `if value:` would silently always be true.
-        return self.data != 0.0
+        return self._data != 0.0
 
     # Values hash by identity (they are graph nodes); == is deliberately not overloaded.
     __hash__ = object.__hash__
@@ -190,7 +199,7 @@ class Value:
         return "" if op is None else _MICROGRAD_SYMBOLS.get(op.name, op.name)
 
     def __repr__(self) -> str:
-        return f"Value(data={self.data}, grad={self.grad})"
+        return f"Value(data={self._data}, grad={self.grad})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,11 +211,15 @@ class Value:
 # ---------------------------------------------------------------------------------------------
 
 _new_value = object.__new__
+# The class of every Value that ops make. Tracing (refgrad.trace) swaps in a subclass that
+# records the Python-level decisions a function takes on its values; a global read costs
+# the same as reading `Value`.
+_result_class: type = Value
 
 
 def _unary(op: Op, x: Value) -> Value:
-    out = _new_value(Value)
-    out.data = op.forward(x.data)
+    out = _new_value(_result_class)
+    out._data = op.forward(x._data)
     out.grad = 0.0
     out._rhs = None
     out._scratch = None
@@ -218,8 +231,8 @@ def _unary(op: Op, x: Value) -> Value:
 
 
 def _binary(op: Op, x: Value, y: Value) -> Value:
-    out = _new_value(Value)
-    out.data = op.forward(x.data, y.data)
+    out = _new_value(_result_class)
+    out._data = op.forward(x._data, y._data)
     out.grad = 0.0
     out._scratch = None
     if (x._producer is not None or y._producer is not None) and _grad_enabled:
@@ -231,8 +244,8 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
 
 def _constant(number: float) -> Value:
     """A Value that gradients do not flow to: a number used as an operand."""
-    out = _new_value(Value)
-    out.data = number
+    out = _new_value(_result_class)
+    out._data = number
     out.grad = 0.0
     out._producer = out._lhs = out._rhs = out._scratch = None
     return out
@@ -248,7 +261,7 @@ def _operand(other: object, symbol: str) -> Value:
 
 def _comparable(other: object) -> float:
     if isinstance(other, Value):
-        return other.data
+        return other._data
     return as_float(other, "the other side of a Value comparison", "a Value or a real number")
 
 
@@ -256,7 +269,7 @@ def _apply_on_values(op: Op, *operands: object) -> Value:
     """Apply any op (rule helpers included) to Values and numbers, e.g. ``1.0 - out*out``."""
     values = [_operand(operand, op.name) for operand in operands]
     if not op.differentiable:  # comparisons and sign: a step function's result is a constant
-        return _constant(op.forward(*[value.data for value in values]))
+        return _constant(op.forward(*[value._data for value in values]))
     if op.arity == 1:
         return _unary(op, *values)
     return _binary(op, *values)
@@ -371,17 +384,17 @@ def _backpropagate(
         if create_graph:
             cx, cy = _contributions_on_values(producer, g, x, y, node)
         elif y is None:
-            cx, cy = FLOAT_RULES[producer].per_operand[0](g, x.data, node.data), None
+            cx, cy = FLOAT_RULES[producer].per_operand[0](g, x._data, node._data), None
         else:
             rules = FLOAT_RULES[producer]
             x_needs, y_needs = x._producer is not None, y._producer is not None
             if x_needs and y_needs and rules.both is not None:
-                cx, cy = rules.both(g, x.data, y.data, node.data)
+                cx, cy = rules.both(g, x._data, y._data, node._data)
             else:
                 first, second = rules.per_operand
                 # (zero_where has no rule for its condition, which is a constant anyway)
-                cx = first(g, x.data, y.data, node.data) if x_needs and first else None
-                cy = second(g, x.data, y.data, node.data) if y_needs else None
+                cx = first(g, x._data, y._data, node._data) if x_needs and first else None
+                cy = second(g, x._data, y._data, node._data) if y_needs else None
         # Add each contribution to its operand's running sum. Written out twice rather than
         # looped: this runs once per node of every backward.
         if cx is not None:

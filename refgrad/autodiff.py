@@ -1,0 +1,150 @@
+"""Automatic differentiation as graph -> graph transforms.
+
+:func:`reverse` appends to a graph the nodes of its backward pass, built from the op table's
+derivative rules (run on the graph builder's op namespace, so each rule emits nodes), and
+returns one graph computing the original outputs and then the gradient of one output with
+respect to every input. :func:`forward` (JVP) appends tangent inputs and the directional
+derivative. Both return ordinary graphs, so applying :func:`reverse` again gives second
+derivatives (a Hessian row per gradient output), and every pass and code generator applies.
+
+The backward walk visits nodes in the same order as eager ``Value.backward`` (a depth-first
+post-order from the output, operands pushed first to last), so on a graph with the eager
+graph's shape the cotangents are summed in the same order and agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from refgrad.graph import Graph, GraphBuilder, Node
+from refgrad.ops import OPS
+
+_ADD = OPS["add"]
+
+
+def reverse(graph: Graph, output: int = 0) -> Graph:
+    """Outputs of ``graph``, then d(outputs[output]) / d(input) for every input, in order."""
+    _check_output(graph, output)
+    builder, mapped = _copy(graph)
+    outputs = [mapped[id(node)] for node in graph.outputs]
+    root = outputs[output]
+    varies = _depends_on_inputs(builder.nodes)
+    cotangents: dict[int, Node] = {}
+    if varies[root.index]:
+        cotangents[id(root)] = builder.constant(1.0)
+    for node in reversed(_post_order(root, varies)):
+        g = cotangents.pop(id(node), None)
+        if g is None or node.op is None:
+            if node.op is None and g is not None:
+                cotangents[id(node)] = g  # an input: keep its gradient
+            continue
+        for rule, operand in zip(node.op.vjp, node.operands, strict=True):
+            if rule is None or not varies[operand.index]:
+                continue
+            contribution = rule(builder.ops, g, *node.operands, node)
+            previous = cotangents.get(id(operand))
+            cotangents[id(operand)] = (
+                contribution if previous is None else builder.apply(_ADD, previous, contribution)
+            )
+    gradients = []
+    for node in graph.inputs:
+        gradient = cotangents.get(id(mapped[id(node)]))
+        gradients.append(builder.constant(0.0) if gradient is None else gradient)
+    names = _output_names(graph)
+    gradient_names = tuple(f"d{names[output]}/d{node.name}" for node in graph.inputs)
+    return builder.build(outputs + gradients, names + gradient_names)
+
+
+def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
+    """Inputs of ``graph`` plus one tangent input per input; outputs: the chosen output and
+    its directional derivative along the tangents (a JVP).
+
+    For a scalar op the local linear map is its own transpose, so the same per-operand rules
+    that pull a cotangent back push a tangent forward: ``t_out = sum(rule_i(t_i, ...))``.
+    """
+    _check_output(graph, output)
+    builder, mapped = _copy(graph)
+    tangents: dict[int, Node] = {}
+    for node in graph.inputs:
+        tangents[id(mapped[id(node)])] = builder.input(tangent_prefix + node.name)
+    for old in graph.nodes:
+        node = mapped[id(old)]
+        if node.op is None or not node.op.differentiable:
+            continue
+        total = None
+        for rule, operand in zip(node.op.vjp, node.operands, strict=True):
+            t = tangents.get(id(operand))
+            if rule is None or t is None:
+                continue
+            contribution = rule(builder.ops, t, *node.operands, node)
+            total = contribution if total is None else builder.apply(_ADD, total, contribution)
+        if total is not None:
+            tangents[id(node)] = total
+    root = mapped[id(graph.outputs[output])]
+    tangent = tangents.get(id(root)) or builder.constant(0.0)
+    name = _output_names(graph)[output]
+    return builder.build([root, tangent], (name, f"jvp({name})"))
+
+
+def _copy(graph: Graph) -> tuple[GraphBuilder, dict[int, Node]]:
+    """A builder holding a copy of ``graph``'s nodes, and old node -> new node."""
+    builder = GraphBuilder()
+    mapped: dict[int, Node] = {}
+    for node in graph.nodes:
+        if node.is_input:
+            mapped[id(node)] = builder.input(node.name)
+        elif node.is_constant:
+            mapped[id(node)] = builder.constant(node.value)
+        else:
+            operands = [mapped[id(operand)] for operand in node.operands]
+            mapped[id(node)] = builder.apply(node.op, *operands)
+    return builder, mapped
+
+
+def _depends_on_inputs(nodes: list[Node]) -> list[bool]:
+    """Per node index: does its value depend on an input through differentiable ops?"""
+    varies = [False] * len(nodes)
+    for node in nodes:
+        if node.is_input:
+            varies[node.index] = True
+        elif node.op is not None and node.op.differentiable:
+            varies[node.index] = any(varies[operand.index] for operand in node.operands)
+    return varies
+
+
+def _post_order(root: Node, varies: list[bool]) -> list[Node]:
+    """Nodes ``root`` depends on (through varying nodes), operands first, iteratively.
+
+    The same walk as eager backward's: pop a node, push it back with an exit marker, then
+    push its operands first to last; emit on exit.
+    """
+    order: list[Node] = []
+    if not varies[root.index]:
+        return order
+    done: set[int] = set()
+    stack: list[Node | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())
+            continue
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.append(node)
+        stack.append(None)
+        for operand in node.operands:
+            if varies[operand.index] and id(operand) not in done:
+                stack.append(operand)
+    return order
+
+
+def _output_names(graph: Graph) -> tuple[str, ...]:
+    if graph.output_names:
+        return graph.output_names
+    return tuple(f"out{i}" if len(graph.outputs) > 1 else "out" for i in range(len(graph.outputs)))
+
+
+def _check_output(graph: Graph, output: int) -> None:
+    if not isinstance(output, int) or not -len(graph.outputs) <= output < len(graph.outputs):
+        raise ValueError(
+            f"output={output!r} is out of range: the graph has {len(graph.outputs)} output(s)"
+        )

@@ -1,0 +1,220 @@
+"""Capture an eager function into a static graph by tracing it once (as torch.compile and
+jax.jit do), with guards so that data-dependent Python control flow never gives a wrong answer.
+
+Tracing runs the function eagerly on :class:`TracedValue` arguments: every op behaves exactly
+as in eager mode (so the trace also yields this call's eager results), and the recorded graph
+is converted into a :class:`~refgrad.graph.Graph`. What the function decides in Python about
+its values is recorded too:
+
+* **Comparisons and truth tests** (``x > y``, ``x <= 2.0``, ``bool(x)``, ``if x:``) become
+  *guards*: the comparison is added to the graph as an extra output, with the outcome seen
+  while tracing. A compiled specialization is only trusted at a call whose guards come out
+  the same; otherwise the function is traced again at those arguments (one specialization
+  per path taken).
+* **Reading the number** (``x.data``, ``float(x)``) lets it escape into arbitrary Python,
+  where refgrad cannot follow it (``math.sin(x.data) > 0`` would go unseen). Such a trace is
+  marked *escaped*, and the static and compiled modes run that function eagerly instead, with
+  a :class:`TraceEscapeWarning`. Correct results always; speed only when the trace is closed.
+
+Values the function closes over, and numbers passed in arguments that are not differentiated,
+are baked into the graph as constants (the modes key their caches on the latter).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import refgrad.value as value_module
+from refgrad.graph import Graph, GraphBuilder, Node
+from refgrad.ops import OPS
+from refgrad.value import Value
+
+
+class TraceEscapeWarning(UserWarning):
+    """A traced function read a value's number; refgrad runs it eagerly instead."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A comparison the traced function made, and the outcome it saw."""
+
+    op_name: str  # a comparison op of the table: eq ne lt le gt ge
+    expected: bool
+
+
+@dataclass
+class Trace:
+    """What tracing a function produced."""
+
+    graph: Graph  # outputs: the function's result, then one output per guard (1.0 or 0.0)
+    guards: tuple[Guard, ...]
+    escaped: str | None  # why the trace cannot be trusted, or None
+    value: float  # the function's result at the traced point (eagerly computed)
+
+
+@dataclass
+class _Recorder:
+    comparisons: list[tuple[str, Value, Value, bool]] = field(default_factory=list)
+    escaped: str | None = None
+
+
+_recorder: _Recorder | None = None
+
+
+def _compare(op_name: str, python_op: Callable[[float, float], bool]):
+    def comparison(self: TracedValue, other: object) -> bool:
+        other_value = other if isinstance(other, Value) else value_module._operand(other, op_name)
+        outcome = python_op(self._data, other_value._data)
+        if _recorder is not None:
+            _recorder.comparisons.append((op_name, self, other_value, outcome))
+        return outcome
+
+    comparison.__name__ = f"__{op_name}__"
+    return comparison
+
+
+class TracedValue(Value):
+    """A Value under tracing: computes as usual, and records comparisons and escapes."""
+
+    __slots__ = ()
+
+    __lt__ = _compare("lt", operator.lt)
+    __le__ = _compare("le", operator.le)
+    __gt__ = _compare("gt", operator.gt)
+    __ge__ = _compare("ge", operator.ge)
+
+    def __bool__(self) -> bool:
+        outcome = self._data != 0.0
+        if _recorder is not None:
+            zero = value_module._constant(0.0)
+            _recorder.comparisons.append(("ne", self, zero, outcome))
+        return outcome
+
+    @property
+    def data(self) -> float:
+        _escape("the function reads .data of a traced value")
+        return self._data
+
+    @data.setter
+    def data(self, number: float) -> None:
+        _escape("the function assigns to .data of a traced value")
+        self._data = value_module.as_float(number, "Value.data")
+
+    def __float__(self) -> float:
+        _escape("the function converts a traced value with float()")
+        return self._data
+
+    __hash__ = Value.__hash__
+
+
+def _escape(reason: str) -> None:
+    if _recorder is not None and _recorder.escaped is None:
+        _recorder.escaped = reason
+
+
+@contextmanager
+def _tracing(recorder: _Recorder):
+    global _recorder
+    if _recorder is not None:
+        raise RuntimeError("refgrad cannot trace a function while tracing another one")
+    _recorder = recorder
+    value_module._result_class = TracedValue
+    try:
+        yield
+    finally:
+        value_module._result_class = Value
+        _recorder = None
+
+
+def trace(
+    f: Callable[..., object],
+    args: Sequence[object],
+    kwargs: dict[str, object],
+    positions: Sequence[int],
+    input_names: Sequence[str] | None = None,
+) -> Trace:
+    """Trace ``f(*args, **kwargs)`` with the arguments at ``positions`` as graph inputs."""
+    names = list(input_names or [f"x{position}" for position in positions])
+    recorder = _Recorder()
+    arguments = list(args)
+    leaves: list[TracedValue] = []
+    with _tracing(recorder):
+        for position in positions:
+            leaf = TracedValue(_number(args[position], position))
+            arguments[position] = leaf
+            leaves.append(leaf)
+        out = f(*arguments, **kwargs)
+    if not isinstance(out, Value):
+        out = _as_constant_value(out, f)
+    graph = _to_graph(out, leaves, names, recorder.comparisons)
+    guards = tuple(Guard(name, outcome) for name, _, _, outcome in recorder.comparisons)
+    return Trace(graph, guards, recorder.escaped, out._data)
+
+
+def _number(argument: object, position: int) -> float:
+    if isinstance(argument, Value):
+        return argument._data
+    return value_module.as_float(argument, f"argument {position} (differentiated)")
+
+
+def _as_constant_value(out: object, f: Callable) -> Value:
+    if isinstance(out, bool) or not isinstance(out, int | float):
+        raise TypeError(
+            f"{getattr(f, '__name__', 'f')} must return a Value or a real number to be "
+            f"differentiated; it returned {type(out).__name__}: {out!r:.60}"
+        )
+    return value_module._constant(float(out))
+
+
+def _to_graph(
+    out: Value,
+    leaves: Sequence[Value],
+    names: Sequence[str],
+    comparisons: Sequence[tuple[str, Value, Value, bool]],
+) -> Graph:
+    """Convert the recorded eager graph (and the guards' operands) into a Graph."""
+    builder = GraphBuilder()
+    nodes: dict[int, Node] = {}
+    for leaf, name in zip(leaves, names, strict=True):
+        nodes[id(leaf)] = builder.input(name)
+    roots = [out]
+    for _, left, right, _ in comparisons:
+        roots += [left, right]
+    for value in _post_order(roots, nodes):
+        if id(value) in nodes:
+            continue
+        if value._producer is None or value.is_leaf:
+            nodes[id(value)] = builder.constant(value._data)  # constant, or closed over
+        else:
+            operands = [nodes[id(operand)] for operand in value.operands]
+            nodes[id(value)] = builder.apply(value.op, *operands)
+    guard_nodes = [
+        builder.apply(OPS[name], nodes[id(left)], nodes[id(right)])
+        for name, left, right, _ in comparisons
+    ]
+    output_names = ("value", *(f"guard{i}" for i in range(len(guard_nodes))))
+    return builder.build([nodes[id(out)], *guard_nodes], output_names)
+
+
+def _post_order(roots: Sequence[Value], known: dict[int, Node]) -> list[Value]:
+    """Every Value the roots were computed from, operands before results, iteratively."""
+    order: list[Value] = []
+    done: set[int] = set(known)
+    stack: list[Value | None] = list(reversed(roots))
+    while stack:
+        value = stack.pop()
+        if value is None:
+            order.append(stack.pop())
+            continue
+        if id(value) in done:
+            continue
+        done.add(id(value))
+        stack.append(value)
+        stack.append(None)
+        for operand in reversed(value.operands):
+            if id(operand) not in done:
+                stack.append(operand)
+    return order
