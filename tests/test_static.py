@@ -1,0 +1,211 @@
+"""The static graph IR, graph-level autodiff, tracing with guards, and the static mode."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import refgrad
+from refgrad.autodiff import forward, reverse
+from refgrad.graph import GraphBuilder, GraphError, Node
+from refgrad.interpret import Interpreter, interpret
+from refgrad.ops import OPS
+from refgrad.trace import TraceEscapeWarning, trace
+from tests.programs import points, programs
+
+
+def same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def small_graph():
+    builder = GraphBuilder()
+    x, y = builder.input("x"), builder.input("y")
+    product = builder.apply(OPS["mul"], x, y)
+    out = builder.apply(OPS["add"], builder.apply(OPS["tanh"], product), product)
+    return builder.build([out])
+
+
+# --- the IR ----------------------------------------------------------------------------
+
+
+def test_a_graph_prints_as_a_python_function():
+    assert str(small_graph()) == (
+        "def graph(x, y):\n    v2 = x * y\n    v3 = v2.tanh()\n    v4 = v3 + v2\n    return v4"
+    )
+
+
+def test_the_builder_interns_ops_and_constants_by_bit_pattern():
+    builder = GraphBuilder()
+    x = builder.input("x")
+    assert builder.apply(OPS["mul"], x, 2.0) is builder.apply(OPS["mul"], x, 2.0)
+    assert builder.constant(0.0) is not builder.constant(-0.0)
+    assert builder.constant(math.nan) is builder.constant(math.nan)
+    graph = builder.build([builder.apply(OPS["add"], x, -0.0)])
+    assert graph.verify() is graph
+
+
+def test_verify_names_the_problem():
+    graph = small_graph()
+    graph.nodes[2].operands = (graph.nodes[3], graph.nodes[1])  # use before definition
+    with pytest.raises(GraphError, match="not defined before it"):
+        graph.verify()
+    graph = small_graph()
+    graph.nodes.append(Node(len(graph.nodes), OPS["tanh"], (graph.nodes[0], graph.nodes[1])))
+    with pytest.raises(GraphError, match="tanh takes 1 operands, got 2"):
+        graph.verify()
+    with pytest.raises(GraphError, match="identifier"):
+        GraphBuilder().input("not a name")
+    with pytest.raises(GraphError, match="Node or a float"):
+        GraphBuilder().apply(OPS["neg"], "x")
+
+
+def test_the_interpreter_checks_its_arguments():
+    with pytest.raises(GraphError, match=r"takes 2 input\(s\) \(x, y\), got 1"):
+        Interpreter(small_graph())(1.0)
+
+
+# --- graph-level autodiff --------------------------------------------------------------
+
+
+def test_reverse_mode_graph_matches_eager_bit_for_bit():
+    graph = reverse(small_graph())
+    assert graph.verify().output_names == ("out", "dout/dx", "dout/dy")
+    value, dx, dy = interpret(graph, (0.7, -1.3))
+    eager = refgrad.value_and_grad(lambda x, y: (x * y).tanh() + x * y, argnums=(0, 1))
+    assert (value, (dx, dy)) == eager(0.7, -1.3)
+
+
+def test_forward_mode_is_the_directional_derivative():
+    graph = forward(small_graph()).verify()
+    assert [node.name for node in graph.inputs] == ["x", "y", "t_x", "t_y"]
+    value, jvp = interpret(graph, (0.7, -1.3, 2.0, 0.5))
+    eager_value, (dx, dy) = refgrad.value_and_grad(
+        lambda x, y: (x * y).tanh() + x * y, argnums=(0, 1)
+    )(0.7, -1.3)
+    assert value == eager_value
+    assert jvp == pytest.approx(2.0 * dx + 0.5 * dy, rel=1e-15)
+
+
+def test_reverse_twice_gives_the_hessian():
+    gradient_graph = reverse(small_graph())
+    rows = [interpret(reverse(gradient_graph, output=i), (0.7, -1.3))[3:] for i in (1, 2)]
+    expected = refgrad.hessian(lambda x, y: (x * y).tanh() + x * y)(0.7, -1.3)
+    for row, expected_row in zip(rows, expected, strict=True):
+        assert row == pytest.approx(expected_row, rel=1e-13)
+
+
+def test_an_input_the_output_ignores_has_zero_gradient():
+    builder = GraphBuilder()
+    x, _ = builder.input("x"), builder.input("unused")
+    graph = reverse(builder.build([builder.apply(OPS["exp"], x)]))
+    assert interpret(graph, (0.0, 5.0)) == (1.0, 1.0, 0.0)
+
+
+def test_reverse_rejects_a_missing_output():
+    with pytest.raises(ValueError, match="output=3 is out of range"):
+        reverse(small_graph(), output=3)
+
+
+def test_reverse_of_a_million_node_chain_needs_no_recursion():
+    builder = GraphBuilder()
+    node = builder.input("x")
+    for _ in range(200_000):
+        node = builder.apply(OPS["neg"], node)
+    value, gradient = interpret(reverse(builder.build([node])), (0.25,))
+    assert (value, gradient) == (0.25, 1.0)
+
+
+# --- tracing ----------------------------------------------------------------------------
+
+
+def test_tracing_records_the_graph_and_the_guards():
+    traced = trace(lambda x: x * 2.0 if x > 0 else x * x, (3.0,), {}, (0,))
+    assert traced.escaped is None and traced.value == 6.0
+    assert [(guard.op_name, guard.expected) for guard in traced.guards] == [("gt", True)]
+    assert interpret(traced.graph, (3.0,)) == (6.0, 1.0)
+    assert interpret(traced.graph, (-3.0,)) == (-6.0, 0.0)  # the guard output now says 0
+
+
+def test_reading_the_number_escapes_the_trace():
+    assert "reads .data" in trace(lambda x: x * x.data, (3.0,), {}, (0,)).escaped
+    assert "float()" in trace(lambda x: x * float(x), (3.0,), {}, (0,)).escaped
+
+
+def test_closed_over_values_and_constants_become_graph_constants():
+    outer = refgrad.Value(4.0)
+    traced = trace(lambda x: x * outer + 1.5, (2.0,), {}, (0,))
+    assert [node.value for node in traced.graph.nodes if node.is_constant] == [4.0, 1.5]
+
+
+# --- the static mode ------------------------------------------------------------------
+
+
+def test_control_flow_through_guards_matches_eager_at_both_points():
+    def f(x):
+        return x * 2 if x > 0 else x * x * x
+
+    static = refgrad.value_and_grad(f, mode="static")
+    eager = refgrad.value_and_grad(f)
+    for point in (3.0, -3.0, 2.0, -1.0, 0.0):
+        assert static(point) == eager(point)
+
+
+def test_reading_data_falls_back_to_eager_with_a_warning():
+    def f(x):
+        return x * 2 if x.data > 0 else x * x * x
+
+    static = refgrad.value_and_grad(f, mode="static")
+    with pytest.warns(TraceEscapeWarning, match="reads .data"):
+        assert static(3.0) == (6.0, 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warned once, then silently eager
+        assert static(-3.0) == (-27.0, 27.0)
+
+
+def test_ieee_safety_in_static_mode():
+    def at(f, x):
+        return refgrad.value_and_grad(f, mode="static")(x)[0]
+
+    assert math.isnan(at(lambda x: x * 0.0, math.inf))
+    assert same(at(lambda x: x + 0.0, -0.0), 0.0)
+    assert math.isnan(at(lambda x: x - x, math.nan))
+
+
+def test_non_differentiated_arguments_key_the_cache():
+    calls = []
+
+    def f(x, scale):
+        calls.append(scale)
+        return x * scale
+
+    static = refgrad.grad(f, mode="static")
+    assert (static(1.0, 2.0), static(5.0, 2.0), static(1.0, 3.0)) == (2.0, 2.0, 3.0)
+    assert calls == [2.0, 3.0]  # traced once per value of `scale`, not per call
+
+
+@given(st.data())
+def test_static_mode_agrees_with_eager_on_random_programs(data):
+    program = data.draw(programs())
+    point = data.draw(points(program.n_inputs))
+    argnums = tuple(range(program.n_inputs))
+
+    def f(*xs):
+        return program.run(xs)
+
+    eager_value, eager_gradients = refgrad.value_and_grad(f, argnums=argnums)(*point)
+    static_value, static_gradients = refgrad.value_and_grad(f, argnums=argnums, mode="static")(
+        *point
+    )
+    assert same(static_value, eager_value), str(program)
+    for got, expected in zip(static_gradients, eager_gradients, strict=True):
+        # The builder merges repeated subexpressions, which can reorder gradient sums.
+        assert same(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), str(
+            program
+        )
