@@ -4,13 +4,16 @@
 the functional door into every mode.
 """
 
-from refgrad.api import MODES, collector_paused, grad, hessian, value_and_grad
+from refgrad.api import MODES, collector_paused, compile, grad, hessian, value_and_grad
+from refgrad.trace import TraceEscapeWarning
 from refgrad.value import Value, is_grad_enabled, no_grad
 
 __all__ = [
     "MODES",
+    "TraceEscapeWarning",
     "Value",
     "collector_paused",
+    "compile",
     "grad",
     "hessian",
     "is_grad_enabled",

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from refgrad.autodiff import reverse
+from refgrad.codegen import compile_python
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
 from refgrad.trace import TraceEscapeWarning, trace
@@ -56,7 +57,20 @@ def value_and_grad(
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     value_and_grad_f.__doc__ = f.__doc__
+    value_and_grad_f.runner = run  # the mode's runner (its cache, for inspection)
     return value_and_grad_f
+
+
+def compile(
+    f: Callable[..., object], argnums: int | tuple[int, ...] = 0
+) -> Callable[..., tuple[object, object]]:
+    """``value_and_grad(f, argnums, mode="compiled")``: traced once per path, optimised,
+    turned into straight-line Python and cached. ``compiled.sources()`` returns the generated
+    source of every specialisation so far, to print or read.
+    """
+    compiled = value_and_grad(f, argnums, mode="compiled")
+    compiled.sources = compiled.runner.sources
+    return compiled
 
 
 def grad(
@@ -174,6 +188,15 @@ class _Staged:
         self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
         self.escaped: str | None = None
 
+    def sources(self) -> list[str]:
+        """The generated source of every specialisation (for modes that generate code)."""
+        return [
+            run.source
+            for entries in self.specialisations.values()
+            for _, run in entries
+            if hasattr(run, "source")
+        ]
+
     def __call__(self, args, kwargs, positions):
         key = _cache_key(args, kwargs, positions)
         if self.escaped or _nesting_depth > 0 or key is None:
@@ -237,6 +260,7 @@ def _as_input(argument: object, position: int) -> float:
 MODES: dict[str, Callable] = {
     "eager": lambda f: functools.partial(_eager, f),
     "static": lambda f: _Staged(f, Interpreter),
+    "compiled": lambda f: _Staged(f, compile_python),
 }
 """The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
 

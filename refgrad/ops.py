@@ -181,6 +181,11 @@ class Op:
     # A Python expression over floats that computes `forward` exactly, where one exists (the
     # IEEE-safe operators); generated code inlines it instead of calling `forward`.
     float_syntax: str | None = None
+    # The same op over float64 NumPy arrays (and numbers), elementwise, as an expression over
+    # ``np``; run under ``np.errstate(all="ignore")`` it gives ``forward``'s IEEE results (bit for
+    # bit where NumPy calls the same libm function; see tests/test_codegen.py for the one op
+    # where it does not). An operand written twice here is evaluated once by generated code.
+    numpy_syntax: str | None = None
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -201,6 +206,7 @@ _rows = (
         vjp=(lambda F, g, x, y, out: g, lambda F, g, x, y, out: g),
         syntax="{0} + {1}",
         float_syntax="{0} + {1}",
+        numpy_syntax="{0} + {1}",
         precedence=10,
     ),
     Op(
@@ -210,6 +216,7 @@ _rows = (
         vjp=(lambda F, g, x, y, out: g, lambda F, g, x, y, out: F.neg(g)),
         syntax="{0} - {1}",
         float_syntax="{0} - {1}",
+        numpy_syntax="{0} - {1}",
         precedence=10,
     ),
     Op(
@@ -219,6 +226,7 @@ _rows = (
         vjp=(lambda F, g, x, y, out: F.mul(g, y), lambda F, g, x, y, out: F.mul(g, x)),
         syntax="{0} * {1}",
         float_syntax="{0} * {1}",
+        numpy_syntax="{0} * {1}",
         precedence=20,
     ),
     Op(
@@ -234,6 +242,7 @@ _rows = (
         domain="y != 0",
         kinks=(Kink("y = 0", "pole: x/±0 is ±inf (0/0 is nan); gradients are ±inf or nan"),),
         syntax="{0} / {1}",
+        numpy_syntax="np.divide({0}, {1})",
         precedence=20,
     ),
     Op(
@@ -243,6 +252,7 @@ _rows = (
         vjp=(lambda F, g, x, out: F.neg(g),),
         syntax="-{0}",
         float_syntax="-{0}",
+        numpy_syntax="-{0}",
         precedence=30,
     ),
     Op(
@@ -273,6 +283,7 @@ _rows = (
             Kink("x < 0, y not an integer", "nan (the real power is undefined; never complex)"),
         ),
         syntax="{0} ** {1}",
+        numpy_syntax="np.power({0}, {1})",  # C pow: (-8) ** (1/3) is nan
         precedence=40,
     ),
     Op(
@@ -281,6 +292,7 @@ _rows = (
         ieee_exp,
         vjp=(lambda F, g, x, out: F.mul(g, out),),  # torch: grad * result
         syntax="{0}.exp()",
+        numpy_syntax="np.exp({0})",
     ),
     Op(
         "log",
@@ -294,6 +306,7 @@ _rows = (
             Kink("x < 0", "log is nan; derivative g/x is finite (torch computes it the same)"),
         ),
         syntax="{0}.log()",
+        numpy_syntax="np.log({0})",
     ),
     Op(
         "tanh",
@@ -301,6 +314,7 @@ _rows = (
         math.tanh,
         vjp=(lambda F, g, x, out: F.mul(g, F.sub(1.0, F.mul(out, out))),),  # torch tanh_backward
         syntax="{0}.tanh()",
+        numpy_syntax="np.tanh({0})",  # NumPy's SIMD tanh: within 2 ulp of libm's
     ),
     Op(
         "sigmoid",
@@ -309,6 +323,7 @@ _rows = (
         # torch sigmoid_backward: grad * (1 - result) * result
         vjp=(lambda F, g, x, out: F.mul(F.mul(g, F.sub(1.0, out)), out),),
         syntax="{0}.sigmoid()",
+        numpy_syntax="1.0 / (1.0 + np.exp(-{0}))",
     ),
     Op(
         "relu",
@@ -321,6 +336,7 @@ _rows = (
         domain="x != 0",
         kinks=(Kink("x = 0", "relu'(0) = 0 (torch and jax)"),),
         syntax="{0}.relu()",
+        numpy_syntax="np.where({0} < 0.0, 0.0, {0})",  # not np.maximum: keeps -0.0
     ),
     Op(
         "sin",
@@ -328,6 +344,7 @@ _rows = (
         ieee_sin,
         vjp=(lambda F, g, x, out: F.mul(g, F.cos(x)),),  # torch: grad * cos(self)
         syntax="{0}.sin()",
+        numpy_syntax="np.sin({0})",
     ),
     Op(
         "cos",
@@ -335,6 +352,7 @@ _rows = (
         ieee_cos,
         vjp=(lambda F, g, x, out: F.mul(g, F.neg(F.sin(x))),),  # torch: grad * -sin(self)
         syntax="{0}.cos()",
+        numpy_syntax="np.cos({0})",
     ),
     Op(
         "sqrt",
@@ -348,6 +366,7 @@ _rows = (
             Kink("x < 0", "sqrt is nan and so is its derivative"),
         ),
         syntax="{0}.sqrt()",
+        numpy_syntax="np.sqrt({0})",
     ),
     Op(
         "abs",
@@ -358,6 +377,7 @@ _rows = (
         domain="x != 0",
         kinks=(Kink("x = 0", "abs'(0) = 0 (torch: sign(0) = 0)"),),
         syntax="{0}.abs()",
+        numpy_syntax="np.abs({0})",
     ),
     # Helpers that derivative rules use; users do not write them.
     Op(
@@ -371,6 +391,7 @@ _rows = (
         public=False,
         syntax="(0.0 if {0} else {1})",
         float_syntax="(0.0 if {0} else {1})",
+        numpy_syntax="np.where({0} != 0.0, 0.0, {1})",  # nan is true, as in Python
         precedence=0,
     ),
     *(
@@ -382,6 +403,7 @@ _rows = (
             public=False,
             syntax=f"{{0}} {symbol} {{1}}",
             float_syntax=f"(1.0 if {{0}} {symbol} {{1}} else 0.0)",
+            numpy_syntax=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
             precedence=5,
         )
         for name, compare, symbol in (
@@ -394,7 +416,16 @@ _rows = (
             ("ne", operator.ne, "!="),
         )
     ),
-    Op("sign", 1, sign, differentiable=False, public=False, syntax="sign({0})"),
+    Op(
+        "sign",
+        1,
+        sign,
+        differentiable=False,
+        public=False,
+        syntax="sign({0})",
+        # Not np.sign, which gives sign(nan) = nan (torch, and refgrad, give 0).
+        numpy_syntax="np.where({0} > 0.0, 1.0, np.where({0} < 0.0, -1.0, 0.0))",
+    ),
 )
 
 OPS: dict[str, Op] = {op.name: op for op in _rows}

@@ -1,0 +1,163 @@
+"""Liveness-based memory planning: which variable ("slot") holds each node's value.
+
+A straight-line program needs a value only from the node that computes it to its last use.
+Giving every node its own variable would make a 100,000-node graph a function with 100,000
+locals and keep every intermediate alive to the end; instead, a node's slot is handed back
+once its last reader has run and the next node to be computed takes the lowest free slot (as
+a register allocator does over one basic block, and as torch.fx's codegen frees values after
+their last use). The number of slots is then the peak number of values alive at once.
+
+Two things generated code does change what "use" means, and the planner takes both:
+
+* *Inlining* (fusion): a node computed inside its only user's expression has no slot of its
+  own, and its operands are read where that user's statement runs, so they stay alive until
+  then.
+* *Dead code*: nodes no output needs are not emitted, so they need no slot.
+
+A slot may be reused by the very node that reads its last value (``s0 = _exp(s0)``): Python
+evaluates a right-hand side completely before assigning it.
+
+Every walk here is a loop over ``graph.nodes`` (design principle 6: no recursion).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from refgrad.graph import Graph, GraphError, Node
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """Slots for the values of a graph's nodes.
+
+    ``slot_of[i]`` is node ``i``'s slot, or None if the node needs none (a constant, a node
+    inlined into its user, or one the code does not compute). ``last_use[i]`` is the position
+    of the statement that reads node ``i`` last (``node_count`` for outputs, which stay live to
+    the end; the node's own position if nothing reads it). ``slot_count`` is the peak number of
+    values alive at once, which is also how many distinct slots there are.
+    """
+
+    slot_of: tuple[int | None, ...]
+    last_use: tuple[int, ...]
+    slot_count: int
+    node_count: int
+
+    def __str__(self) -> str:
+        return f"peak {self.slot_count:,} live slots for {self.node_count:,} nodes"
+
+
+def needed_nodes(graph: Graph) -> list[bool]:
+    """Per node: does some output depend on it? (One backward sweep over the node list.)"""
+    needed = [False] * len(graph.nodes)
+    for node in graph.outputs:
+        needed[node.index] = True
+    for node in reversed(graph.nodes):
+        if needed[node.index]:
+            for operand in node.operands:
+                needed[operand.index] = True
+    return needed
+
+
+def use_counts(graph: Graph, needed: list[bool] | None = None) -> list[int]:
+    """Per node: how many operand positions (and output positions) read it.
+
+    ``x * x`` reads ``x`` twice. With ``needed``, reads by unneeded nodes do not count.
+    """
+    uses = [0] * len(graph.nodes)
+    for node in graph.nodes:
+        if needed is None or needed[node.index]:
+            for operand in node.operands:
+                uses[operand.index] += 1
+    for node in graph.outputs:
+        uses[node.index] += 1
+    return uses
+
+
+def plan_memory(
+    graph: Graph,
+    *,
+    inlined: Collection[int] = frozenset(),
+    skip_dead: bool = False,
+    slot_inputs: bool = True,
+) -> MemoryPlan:
+    """Assign slots to the nodes of ``graph`` so that no slot is overwritten while needed.
+
+    ``inlined``: indices of op nodes computed inside their only user's expression (each must
+    have exactly one use, by another node). ``skip_dead``: give no slot to nodes that no output
+    needs. ``slot_inputs``: give inputs slots (False when they stay in function parameters).
+    Deterministic: nodes are visited in order and always take the lowest free slot.
+    """
+    count = len(graph.nodes)
+    needed = needed_nodes(graph) if skip_dead else [True] * count
+    inlined = frozenset(inlined)
+    home = _homes(graph, inlined, needed)
+    last_use = _last_uses(graph, home, needed)
+
+    slot_of: list[int | None] = [None] * count
+    dying: dict[int, list[int]] = {}  # position -> the nodes it reads last
+    free: list[int] = []  # a heap: the lowest free slot is reused first
+    slot_count = 0
+    for node in graph.nodes:
+        position = node.index
+        if not _gets_slot(node, needed, inlined, slot_inputs):
+            continue
+        # Every last use is such a statement (a computed op node), so nothing is missed.
+        for finished in dying.pop(position, ()):  # their last reader is this statement
+            heapq.heappush(free, slot_of[finished])
+        if free:
+            slot_of[position] = heapq.heappop(free)
+        else:
+            slot_of[position] = slot_count
+            slot_count += 1
+        if last_use[position] == position:  # nothing reads it: free at once
+            heapq.heappush(free, slot_of[position])
+        elif last_use[position] < count:
+            dying.setdefault(last_use[position], []).append(position)
+    return MemoryPlan(tuple(slot_of), tuple(last_use), slot_count, count)
+
+
+def _gets_slot(node: Node, needed: list[bool], inlined: frozenset[int], slot_inputs: bool) -> bool:
+    if node.is_constant or not needed[node.index] or node.index in inlined:
+        return False
+    return slot_inputs or not node.is_input
+
+
+def _homes(graph: Graph, inlined: frozenset[int], needed: list[bool]) -> list[int]:
+    """Per node: the position of the statement that computes it.
+
+    A node's own position, unless it is inlined: then wherever its only user is computed,
+    found by a backward sweep (a user comes after its operands).
+    """
+    user_of: dict[int, int] = {}
+    uses = use_counts(graph, needed)
+    for node in graph.nodes:
+        if needed[node.index]:
+            for operand in node.operands:
+                if operand.index in inlined:
+                    user_of[operand.index] = node.index
+    for index in sorted(inlined):
+        node = graph.nodes[index]
+        if node.op is None or uses[index] != 1 or index not in user_of:
+            raise GraphError(
+                f"{node!r} cannot be inlined: only an op node read once, by another node, can"
+            )
+    home = list(range(len(graph.nodes)))
+    for node in reversed(graph.nodes):
+        if node.index in inlined:
+            home[node.index] = home[user_of[node.index]]
+    return home
+
+
+def _last_uses(graph: Graph, home: list[int], needed: list[bool]) -> list[int]:
+    """Per node: the position of the last statement that reads it (see :class:`MemoryPlan`)."""
+    last_use = list(range(len(graph.nodes)))
+    for node in graph.nodes:
+        if needed[node.index]:
+            for operand in node.operands:
+                last_use[operand.index] = max(last_use[operand.index], home[node.index])
+    for node in graph.outputs:
+        last_use[node.index] = len(graph.nodes)
+    return last_use
