@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from refgrad.autodiff import reverse
-from refgrad.codegen import compile_python
+from refgrad.codegen import compile_numpy, compile_python
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
 from refgrad.trace import TraceEscapeWarning, trace
@@ -218,13 +218,114 @@ class _Staged:
             )
             return _eager(self.f, args, kwargs, positions)
         expected = tuple(guard.expected for guard in traced.guards)
-        graph = reverse(traced.graph, output=0)
-        run = self.build(graph)
+        run = self.build(_optimized(reverse(traced.graph, output=0)))
         self.specialisations.setdefault(key, []).append((expected, run))
         result = _unpack(run(*inputs), expected, len(positions))
         if result is None:  # only if a comparison gave a different answer on the same floats
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
+
+
+class _Batched:
+    """``mode="batched"``: one DAG evaluated at many points per call, as NumPy code.
+
+    Differentiated arguments are 1-D arrays of one length (one entry per point); the results
+    are arrays. Specialisations are traced at a point and compiled to NumPy; each call runs
+    them on the whole batch and keeps, per point, the results of the first specialisation
+    whose guards hold there, tracing again at the first point none covers. A function whose
+    trace escapes runs eagerly point by point (with a TraceEscapeWarning).
+    """
+
+    def __init__(self, f: Callable) -> None:
+        self.f = f
+        self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
+        self.escaped: str | None = None
+
+    def __call__(self, args, kwargs, positions):
+        import numpy as np
+
+        if _nesting_depth > 0:
+            raise ValueError("mode='batched' cannot run inside another refgrad transform")
+        arrays = [_as_batch(args[position], position, np) for position in positions]
+        size = len(arrays[0])
+        if any(len(array) != size for array in arrays):
+            lengths = ", ".join(str(len(array)) for array in arrays)
+            raise ValueError(f"batched arguments must have one length, got {lengths}")
+        key = _cache_key(args, kwargs, positions)
+        if key is None:
+            raise TypeError("mode='batched' needs hashable non-differentiated arguments")
+        value = np.empty(size)
+        gradients = [np.empty(size) for _ in positions]
+        todo = np.ones(size, dtype=bool)
+        entries = self.specialisations.setdefault(key, [])
+        for expected, run in entries:
+            todo = self._fill(run(*arrays), expected, todo, value, gradients)
+            if not todo.any():
+                return value, tuple(gradients)
+        while todo.any():
+            first = int(np.flatnonzero(todo)[0])
+            point = _point(args, positions, arrays, first)
+            traced = None if self.escaped else trace(self.f, point, kwargs, positions)
+            if traced is None or traced.escaped:
+                self._warn_escape(traced)
+                self._eagerly(args, kwargs, positions, arrays, todo, value, gradients)
+                break
+            expected = tuple(guard.expected for guard in traced.guards)
+            run = compile_numpy(_optimized(reverse(traced.graph, output=0)))
+            entries.append((expected, run))
+            todo = self._fill(run(*arrays), expected, todo, value, gradients)
+        return value, tuple(gradients)
+
+    @staticmethod
+    def _fill(outputs, expected, todo, value, gradients):
+        """Copy results where ``todo`` and the guards hold; return what is still to do."""
+        holds = todo.copy()
+        for guard, want in zip(outputs[1 : 1 + len(expected)], expected, strict=True):
+            holds &= (guard != 0.0) == want
+        value[holds] = outputs[0][holds]
+        for target, output in zip(gradients, outputs[len(outputs) - len(gradients) :], strict=True):
+            target[holds] = output[holds]
+        return todo & ~holds
+
+    def _warn_escape(self, traced) -> None:
+        if traced is not None:
+            self.escaped = traced.escaped
+            warnings.warn(
+                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad evaluates "
+                "it eagerly, point by point, from now on",
+                TraceEscapeWarning,
+                stacklevel=4,
+            )
+
+    def _eagerly(self, args, kwargs, positions, arrays, todo, value, gradients):
+        for index in map(int, todo.nonzero()[0]):
+            point_value, point_gradients = _eager(
+                self.f, _point(args, positions, arrays, index), kwargs, positions
+            )
+            value[index] = point_value
+            for target, gradient in zip(gradients, point_gradients, strict=True):
+                target[index] = gradient
+
+
+def _as_batch(argument: object, position: int, np):
+    array = np.asarray(argument, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(
+            f"argument {position} must be a 1-D array of points in mode='batched', "
+            f"got shape {array.shape}"
+        )
+    return array
+
+
+def _point(args, positions, arrays, index: int) -> list:
+    point = list(args)
+    for position, array in zip(positions, arrays, strict=True):
+        point[position] = float(array[index])
+    return point
+
+
+def _optimized(graph: Graph) -> Graph:
+    return graph
 
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
@@ -261,6 +362,7 @@ MODES: dict[str, Callable] = {
     "eager": lambda f: functools.partial(_eager, f),
     "static": lambda f: _Staged(f, Interpreter),
     "compiled": lambda f: _Staged(f, compile_python),
+    "batched": _Batched,
 }
 """The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
 
