@@ -1,0 +1,135 @@
+"""Every mode through the one door: eager, static, compiled and batched agree.
+
+``value_and_grad(f, mode=...)`` is the same call in every mode; batched takes arrays of points
+and returns arrays. Compiled and batched code is generated from the optimised gradient graph.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import refgrad
+from tests.programs import points, programs
+
+SCALAR_MODES = ("eager", "static", "compiled")
+
+
+def same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def in_mode(f, mode, *point):
+    """value_and_grad in any mode at one point, as floats (batched runs a batch of one)."""
+    if mode != "batched":
+        return refgrad.value_and_grad(f, mode=mode)(*point)
+    value, gradient = refgrad.value_and_grad(f, mode="batched")(*[np.array([x]) for x in point])
+    return float(value[0]), float(gradient[0])
+
+
+@pytest.mark.parametrize("mode", [*SCALAR_MODES, "batched"])
+def test_ieee_safety_after_optimisation(mode):
+    assert math.isnan(in_mode(lambda x: x * 0.0, mode, math.inf)[0])
+    value = in_mode(lambda x: x + 0.0, mode, -0.0)[0]
+    assert same(value, 0.0)
+    assert math.isnan(in_mode(lambda x: x - x, mode, math.nan)[0])
+
+
+@pytest.mark.parametrize("mode", [*SCALAR_MODES, "batched"])
+def test_control_flow_gives_eager_results_at_both_points(mode):
+    def f(x):
+        return x * 2 if x > 0 else x * x * x
+
+    for point in (3.0, -3.0):
+        assert in_mode(f, mode, point) == refgrad.value_and_grad(f)(point)
+
+
+def test_the_issue_example_reading_data_falls_back_to_eager_when_compiled():
+    def f(x):
+        return x * 2 if x.data > 0 else x * x * x
+
+    compiled = refgrad.compile(f)
+    with pytest.warns(refgrad.TraceEscapeWarning):
+        assert compiled(3.0) == (6.0, 2.0)
+    assert compiled(-3.0) == (-27.0, 27.0)
+
+
+def test_compiled_source_can_be_printed_and_shows_in_tracebacks():
+    compiled = refgrad.compile(lambda x, y: (x * y).tanh() + y.exp(), argnums=(0, 1))
+    assert compiled(0.5, 2.0) == refgrad.value_and_grad(
+        lambda x, y: (x * y).tanh() + y.exp(), argnums=(0, 1)
+    )(0.5, 2.0)
+    (source,) = compiled.sources()
+    assert source.startswith("def compiled(x0, x1):")
+    run = compiled.runner.specialisations
+    (entries,) = run.values()
+    filename = entries[0][1].filename
+    assert linecache.getline(filename, 1).startswith("def compiled")
+
+
+def test_specialisations_are_cached_per_path():
+    compiled = refgrad.compile(lambda x: x * 2 if x > 0 else x * x * x)
+    for point in (1.0, 2.0, -1.0, -2.0, 3.0):
+        compiled(point)
+    (entries,) = compiled.runner.specialisations.values()
+    assert len(entries) == 2  # one per branch, not one per call
+
+
+def test_batched_mode_takes_arrays_and_covers_every_path():
+    def f(x, y):
+        return (x * y).tanh() + y**x if x > 0.3 else x * y * y
+
+    xs, ys = np.linspace(-1, 1, 101), np.linspace(0.5, 3.0, 101)
+    value, (dx, dy) = refgrad.value_and_grad(f, argnums=(0, 1), mode="batched")(xs, ys)
+    eager = refgrad.value_and_grad(f, argnums=(0, 1))
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        expected_value, (expected_dx, expected_dy) = eager(float(x), float(y))
+        # NumPy's SIMD tanh may differ from math.tanh by an ulp or two (tests/test_codegen.py)
+        assert value[i] == pytest.approx(expected_value, rel=1e-14, abs=1e-300)
+        assert dx[i] == pytest.approx(expected_dx, rel=1e-13, abs=1e-300)
+        assert dy[i] == pytest.approx(expected_dy, rel=1e-13, abs=1e-300)
+
+
+def test_batched_mode_rejects_bad_batches():
+    vg = refgrad.value_and_grad(lambda x, y: x * y, argnums=(0, 1), mode="batched")
+    with pytest.raises(ValueError, match="one length"):
+        vg(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="1-D array"):
+        vg(np.zeros((2, 2)), np.zeros(4))
+
+
+@given(st.data())
+def test_all_modes_agree_with_eager_on_random_programs(data):
+    program = data.draw(programs())
+    point = data.draw(points(program.n_inputs))
+    argnums = tuple(range(program.n_inputs))
+
+    def f(*xs):
+        return program.run(xs)
+
+    expected_value, expected_gradients = refgrad.value_and_grad(f, argnums=argnums)(*point)
+    for mode in ("static", "compiled"):
+        value, gradients = refgrad.value_and_grad(f, argnums=argnums, mode=mode)(*point)
+        assert same(value, expected_value), (mode, str(program))
+        for got, expected in zip(gradients, expected_gradients, strict=True):
+            # Optimisations may merge repeated subexpressions and reorder gradient sums.
+            close = got == pytest.approx(expected, rel=1e-12, abs=1e-300)
+            assert same(got, expected) or close, (mode, str(program))
+    batch = [np.array([x]) for x in point]
+    value, gradients = refgrad.value_and_grad(f, argnums=argnums, mode="batched")(*batch)
+    assert same(float(value[0]), expected_value) or float(value[0]) == pytest.approx(
+        expected_value, rel=1e-13
+    ), str(program)
+    for got, expected in zip(gradients, expected_gradients, strict=True):
+        got = float(got[0])
+        assert same(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), (
+            "batched",
+            str(program),
+        )
