@@ -21,16 +21,16 @@ which makes big graphs cost several times more per node than small ones.
 from __future__ import annotations
 
 import functools
-import gc
 import numbers
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from refgrad.autodiff import reverse
 from refgrad.codegen import compile_numpy, compile_python
+from refgrad.collector import collector_paused
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
+from refgrad.passes.pipeline import optimize
 from refgrad.trace import TraceEscapeWarning, trace
 from refgrad.value import Value, _backpropagate, _constant, _tie
 
@@ -325,7 +325,9 @@ def _point(args, positions, arrays, index: int) -> list:
 
 
 def _optimized(graph: Graph) -> Graph:
-    return graph
+    """The gradient graph after the optimisation passes (differentiate first, then optimise:
+    a rewrite that keeps values need not keep derivatives)."""
+    return optimize(graph)[0]
 
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
@@ -399,25 +401,6 @@ def _number_result(out: object, f: Callable) -> object:
             f"differentiated; it returned {type(out).__name__}: {out!r:.60}"
         )
     return out
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector inside the block; restore its state after.
-
-    refgrad's graphs hold no reference cycles, so the collector finds nothing in them, yet it
-    rescans the whole growing graph again and again while a big one is built: on a
-    100,000-node graph that is most of the time per node. The functional API pauses it for
-    you; wrap micrograd-style ``Value`` code in this to get the same effect. Garbage cycles
-    made by your own code inside the block are collected after it, as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------
