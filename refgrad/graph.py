@@ -16,6 +16,7 @@ well formed and raises :class:`GraphError` naming the first problem it finds.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Callable, Iterable, Sequence
@@ -150,8 +151,11 @@ class GraphBuilder:
         self.nodes: list[Node] = []
         self._inputs: list[Node] = []
         self._interned: dict[tuple, Node] = {}
-        self.ops = OpNamespace(self.apply)
+
+    @functools.cached_property
+    def ops(self) -> OpNamespace:
         """The op namespace over this builder: derivative rules run here emit nodes."""
+        return OpNamespace(self.apply)
 
     def input(self, name: str) -> Node:
         if not isinstance(name, str) or not name.isidentifier():
@@ -174,8 +178,9 @@ class GraphBuilder:
         """``op`` applied to nodes (or numbers, which become constants), interned."""
         if len(operands) != op.arity:
             raise GraphError(f"{op.name} takes {op.arity} operands, got {len(operands)}")
-        nodes = tuple(self._as_node(operand) for operand in operands)
-        key = (op, tuple(id(node) for node in nodes))
+        # (A list comprehension and a flat key: this runs once per node of every pass.)
+        nodes = tuple([o if type(o) is Node else self._as_node(o) for o in operands])
+        key = (op, *map(id, nodes))
         node = self._interned.get(key)
         if node is None:
             node = self._interned[key] = self._add(Node(len(self.nodes), op, nodes))
