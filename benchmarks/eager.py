@@ -26,14 +26,14 @@ SCALING_TARGET = 1.5  # time per node at 100,000 nodes: at most 1.5x that at 1,0
 COMMAND = "python -m benchmarks.eager"
 
 
-def run(json_path: Path) -> int:
-    """Run the benchmark in a fresh Python process (see the interleaved test's docstring)."""
+def run(json_path: Path, test_file: str = "test_eager.py") -> int:
+    """Run a benchmark file in a fresh Python process (see test_eager.py's interleaved test)."""
     json_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         "-m",
         "pytest",
-        str(Path(__file__).with_name("test_eager.py")),
+        str(Path(__file__).with_name(test_file)),
         "--benchmark-only",
         "--benchmark-enable",
         f"--benchmark-json={json_path}",
@@ -65,14 +65,18 @@ def load(json_path: Path) -> tuple[dict, dict, dict]:
                 interleaved[(engine, info["nodes"])] = stats["median"]
         else:
             separate[(info["engine"], info["nodes"])] = bench["stats"]["min"]
+    return interleaved, separate, machine_facts(data)
+
+
+def machine_facts(data: dict) -> dict[str, object]:
+    """Date, Python, CPU and cores of a pytest-benchmark JSON run."""
     machine = data["machine_info"]
-    facts = {
+    return {
         "date": data["datetime"],
         "python": machine["python_version"],
         "cpu": machine.get("cpu", {}).get("brand_raw", "unknown"),
         "cores": machine.get("cpu", {}).get("count", "unknown"),
     }
-    return interleaved, separate, facts
 
 
 VIEWS = (

@@ -1,0 +1,106 @@
+"""Run the modes benchmark and report static, compiled and batched refgrad against micrograd.
+
+    python -m benchmarks.modes [--out DIR] [--summarize-only]
+
+Reads only the pytest-benchmark JSON (``DIR/benchmark.json``) that
+``benchmarks/test_modes.py`` writes, and renders ``DIR/summary.md``. Targets from the
+project's issue on the static and compiled modes are printed beside the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from benchmarks.eager import machine_facts, run
+
+COMMAND = "python -m benchmarks.modes"
+TARGETS = (
+    "static run at most 1/3 of micrograd's time; compiled run at most 1/50; trace + optimise "
+    "+ code generation at most 30 ms per 1,000 nodes; batched at most 10 ns per node per point "
+    "at 10,000 points; per-node cost at 100,000 nodes at most 1.5x that at 1,000."
+)
+
+
+def markdown(json_path: Path) -> str:
+    data = json.loads(json_path.read_text())
+    facts = machine_facts(data)
+    modes = sorted(
+        (b["extra_info"] for b in data["benchmarks"] if b["extra_info"]["engine"] == "modes"),
+        key=lambda info: info["nodes"],
+    )
+    batched = [b for b in data["benchmarks"] if b["extra_info"]["engine"] == "batched"]
+    lines = [
+        "# refgrad's modes: eager, static, compiled, batched",
+        "",
+        f"Random DAG with fan-out (`benchmarks/workloads.py`, seed 0), forward + backward, "
+        f"medians of interleaved rounds; measured {facts['date']} on {facts['cpu']} "
+        f"({facts['cores']} cores), Python {facts['python']}.",
+        "",
+        "| nodes | engine | us/node | x micrograd |",
+        "|---|---|---|---|",
+    ]
+    for info in modes:
+        baseline = info["medians"]["micrograd"]
+        for engine, seconds in info["medians"].items():
+            lines.append(
+                f"| {info['nodes']:,} | {engine} | {seconds / info['nodes'] * 1e6:.3f} | "
+                f"{seconds / baseline:.4f} (1/{baseline / seconds:.0f}) |"
+            )
+    lines += ["", "| nodes | compile (first call) static | compiled | graph nodes | peak slots |"]
+    lines.append("|---|---|---|---|---|")
+    for info in modes:
+        seconds = info["compile_seconds"]
+        lines.append(
+            f"| {info['nodes']:,} | {seconds['static'] * 1e3:.0f} ms | "
+            f"{seconds['compiled'] * 1e3:.0f} ms | {info['graph_nodes']:,} | "
+            f"{info['peak_live_slots']:,} |"
+        )
+    for bench in batched:
+        info, median = bench["extra_info"], bench["stats"]["median"]
+        per_point = median / info["nodes"] / info["points"] * 1e9
+        lines += [
+            "",
+            f"Batched: {info['nodes']:,} nodes at {info['points']:,} points per call: "
+            f"{median * 1e3:.1f} ms per call, {per_point:.2f} ns per node per point "
+            f"(compile {info['compile_seconds'] * 1e3:.0f} ms).",
+        ]
+    if len(modes) >= 2:
+        small, large = modes[0], modes[-1]
+        lines += ["", f"Per-node growth {small['nodes']:,} -> {large['nodes']:,}:"]
+        for engine in small["medians"]:
+            growth = (large["medians"][engine] / large["nodes"]) / (
+                small["medians"][engine] / small["nodes"]
+            )
+            lines.append(f"- {engine}: {growth:.2f}x")
+    lines += [
+        "",
+        f"Targets: {TARGETS}",
+        "",
+        f"Regenerate: `{COMMAND}`; `{COMMAND} --summarize-only` re-renders from `benchmark.json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("reports/modes"))
+    parser.add_argument("--summarize-only", action="store_true", help="re-render a saved run")
+    args = parser.parse_args(argv)
+    json_path = args.out / "benchmark.json"
+    if not args.summarize_only:
+        status = run(json_path, "test_modes.py")
+        if status != 0:
+            print(f"benchmark run failed (pytest exit status {status})", file=sys.stderr)
+            return int(status)
+    text = markdown(json_path)
+    (args.out / "summary.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

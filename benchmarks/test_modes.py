@@ -1,0 +1,103 @@
+"""Static, compiled and batched modes against eager refgrad and published micrograd.
+
+Same seeded random DAG as the eager benchmark. Each round times every engine once, in rotating
+order, so all share this noisy machine's load (see test_eager.py). Compile time (trace,
+optimise, generate code) is timed separately from run time, on a fresh function, and the
+memory plan's peak live slots are recorded against the node count.
+``python -m benchmarks.modes`` runs this and writes reports/modes/summary.md.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+import refgrad
+from benchmarks.workloads import random_dag
+
+micrograd_engine = pytest.importorskip("micrograd.engine")
+
+SIZES = (1_000, 100_000)
+ROUNDS = {1_000: 100, 100_000: 3}
+BATCH_POINTS = 10_000
+BATCH_SIZES = (1_000,)  # 100,000 nodes x 10,000 points would take minutes per call
+
+
+def _timed(call) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = call()
+    return time.perf_counter() - began, result
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_modes_interleaved(benchmark, size):
+    workload = random_dag(size, seed=0)
+    argnums = tuple(range(len(workload.inputs)))
+    compile_seconds, runners = {}, {}
+    for mode in ("static", "compiled"):
+        runner = refgrad.value_and_grad(workload.forward, argnums=argnums, mode=mode)
+        compile_seconds[mode], _ = _timed(lambda runner=runner: runner(*workload.inputs))
+        runners[mode] = runner
+    eager = refgrad.value_and_grad(workload.forward, argnums=argnums)
+    engines = {
+        "micrograd": lambda: workload.forward_backward(micrograd_engine.Value),
+        "refgrad eager (grad)": lambda: eager(*workload.inputs),
+        "refgrad static": lambda: runners["static"](*workload.inputs),
+        "refgrad compiled": lambda: runners["compiled"](*workload.inputs),
+    }
+    names = list(engines)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    rounds_done = [0]
+
+    def one_round():
+        start = rounds_done[0] % len(names)
+        for name in names[start:] + names[:start]:
+            times[name].append(_timed(engines[name])[0])
+        rounds_done[0] += 1
+
+    benchmark.group = f"modes interleaved, {size} nodes"
+    benchmark.pedantic(one_round, rounds=ROUNDS[size], warmup_rounds=1)
+    (entries,) = runners["compiled"].runner.specialisations.values()
+    plan = entries[0][1].plan
+    benchmark.extra_info.update(
+        engine="modes",
+        nodes=size,
+        workload=workload.name,
+        medians={
+            name: statistics.median(samples[1:] or samples) for name, samples in times.items()
+        },
+        compile_seconds=compile_seconds,
+        peak_live_slots=plan.slot_count,
+        graph_nodes=plan.node_count,
+    )
+    expected = eager(*workload.inputs)
+    for mode in ("static", "compiled"):
+        value, gradients = runners[mode](*workload.inputs)
+        assert value == expected[0]
+        for got, want in zip(gradients, expected[1], strict=True):
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("size", BATCH_SIZES)
+def test_batched_throughput(benchmark, size):
+    workload = random_dag(size, seed=0)
+    argnums = tuple(range(len(workload.inputs)))
+    generator = np.random.default_rng(0)
+    points = [generator.uniform(-1.0, 1.0, BATCH_POINTS) for _ in argnums]
+    batched = refgrad.value_and_grad(workload.forward, argnums=argnums, mode="batched")
+    compile_seconds, _ = _timed(lambda: batched(*points))
+    benchmark.group = f"batched, {size} nodes x {BATCH_POINTS} points"
+    value, gradients = benchmark.pedantic(lambda: batched(*points), rounds=5, warmup_rounds=1)
+    benchmark.extra_info.update(
+        engine="batched", nodes=size, points=BATCH_POINTS, compile_seconds=compile_seconds
+    )
+    eager = refgrad.value_and_grad(workload.forward, argnums=argnums)
+    for index in (0, BATCH_POINTS // 2, BATCH_POINTS - 1):
+        expected_value, expected_gradients = eager(*[float(p[index]) for p in points])
+        assert math.isclose(value[index], expected_value, rel_tol=1e-12, abs_tol=1e-300)
+        for got, want in zip(gradients, expected_gradients, strict=True):
+            assert math.isclose(got[index], want, rel_tol=1e-9, abs_tol=1e-12)
