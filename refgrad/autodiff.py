@@ -14,7 +14,7 @@ graph's shape the cotangents are summed in the same order and agree bit for bit.
 
 from __future__ import annotations
 
-from refgrad.graph import Graph, GraphBuilder, Node
+from refgrad.graph import Graph, GraphBuilder, Node, post_order
 from refgrad.ops import OPS
 
 _ADD = OPS["add"]
@@ -111,30 +111,13 @@ def _depends_on_inputs(nodes: list[Node]) -> list[bool]:
 
 
 def _post_order(root: Node, varies: list[bool]) -> list[Node]:
-    """Nodes ``root`` depends on (through varying nodes), operands first, iteratively.
-
-    The same walk as eager backward's: pop a node, push it back with an exit marker, then
-    push its operands first to last; emit on exit.
-    """
-    order: list[Node] = []
+    """Nodes ``root`` depends on through varying nodes, operands first, in the order eager
+    backward visits them (operands pushed first to last)."""
     if not varies[root.index]:
-        return order
-    done: set[int] = set()
-    stack: list[Node | None] = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            order.append(stack.pop())
-            continue
-        if id(node) in done:
-            continue
-        done.add(id(node))
-        stack.append(node)
-        stack.append(None)
-        for operand in node.operands:
-            if varies[operand.index] and id(operand) not in done:
-                stack.append(operand)
-    return order
+        return []
+    return post_order(
+        [root], lambda node: [operand for operand in node.operands if varies[operand.index]]
+    )
 
 
 def _output_names(graph: Graph) -> tuple[str, ...]:

@@ -21,8 +21,11 @@ import math
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from refgrad.ops import OPS, Op, OpNamespace
+
+T = TypeVar("T")
 
 
 class GraphError(ValueError):
@@ -227,3 +230,32 @@ def rebuild(
                 new = rewrite(builder, node, operands)
         mapped[id(node)] = new
     return builder.build([mapped[id(node)] for node in graph.outputs], graph.output_names)
+
+
+def post_order(
+    roots: Sequence[T], operands_of: Callable[[T], Iterable[T]], done: set[int] | None = None
+) -> list[T]:
+    """Everything reachable from ``roots``, each item after the operands it depends on.
+
+    A depth-first post-order walk with an explicit stack (graphs can be a million deep), so
+    deterministic: ``operands_of(item)`` lists what to visit, in the order it is pushed (the
+    last one is visited first). Ids in ``done`` count as visited already. Works for graph
+    nodes and eager Values alike.
+    """
+    order: list[T] = []
+    done = set() if done is None else done
+    stack: list[T | None] = list(reversed(roots))
+    while stack:
+        item = stack.pop()
+        if item is None:  # the marker: every operand of the item below it is done
+            order.append(stack.pop())
+            continue
+        if id(item) in done:
+            continue
+        done.add(id(item))
+        stack.append(item)
+        stack.append(None)
+        for operand in operands_of(item):
+            if id(operand) not in done:
+                stack.append(operand)
+    return order

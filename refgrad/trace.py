@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import refgrad.value as value_module
-from refgrad.graph import Graph, GraphBuilder, Node
+from refgrad.graph import Graph, GraphBuilder, Node, post_order
 from refgrad.ops import OPS
 from refgrad.value import Value
 
@@ -183,7 +183,8 @@ def _to_graph(
     roots = [out]
     for _, left, right, _ in comparisons:
         roots += [left, right]
-    for value in _post_order(roots, nodes):
+    # operands pushed last to first, so the first operand is converted first
+    for value in post_order(roots, lambda value: reversed(value.operands), set(nodes)):
         if id(value) in nodes:
             continue
         if value._producer is None or value.is_leaf:
@@ -197,24 +198,3 @@ def _to_graph(
     ]
     output_names = ("value", *(f"guard{i}" for i in range(len(guard_nodes))))
     return builder.build([nodes[id(out)], *guard_nodes], output_names)
-
-
-def _post_order(roots: Sequence[Value], known: dict[int, Node]) -> list[Value]:
-    """Every Value the roots were computed from, operands before results, iteratively."""
-    order: list[Value] = []
-    done: set[int] = set(known)
-    stack: list[Value | None] = list(reversed(roots))
-    while stack:
-        value = stack.pop()
-        if value is None:
-            order.append(stack.pop())
-            continue
-        if id(value) in done:
-            continue
-        done.add(id(value))
-        stack.append(value)
-        stack.append(None)
-        for operand in reversed(value.operands):
-            if id(operand) not in done:
-                stack.append(operand)
-    return order

@@ -68,6 +68,7 @@ from refgrad.codegen import (
 from refgrad.graph import Graph, GraphBuilder, GraphError, Node
 from refgrad.memory import plan_memory
 from refgrad.ops import OPS
+from tests.floats import same_float
 
 np = pytest.importorskip("numpy")
 
@@ -107,13 +108,6 @@ def evaluate(graph: Graph, point, forward=None) -> tuple[float, ...]:
 
 def bits(number: float) -> bytes:
     return struct.pack("<d", number)
-
-
-def same_float(a: float, b: float) -> bool:
-    """Equal as IEEE values: any nan equals any nan, and zeros keep their sign."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return bits(a) == bits(b)
 
 
 def ulps(a: float, b: float) -> float:

@@ -15,15 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refgrad
+from tests.floats import same_float
 from tests.programs import points, programs
 
 SCALAR_MODES = ("eager", "static", "compiled")
-
-
-def same(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def in_mode(f, mode, *point):
@@ -38,7 +33,7 @@ def in_mode(f, mode, *point):
 def test_ieee_safety_after_optimisation(mode):
     assert math.isnan(in_mode(lambda x: x * 0.0, mode, math.inf)[0])
     value = in_mode(lambda x: x + 0.0, mode, -0.0)[0]
-    assert same(value, 0.0)
+    assert same_float(value, 0.0)
     assert math.isnan(in_mode(lambda x: x - x, mode, math.nan)[0])
 
 
@@ -117,19 +112,19 @@ def test_all_modes_agree_with_eager_on_random_programs(data):
     expected_value, expected_gradients = refgrad.value_and_grad(f, argnums=argnums)(*point)
     for mode in ("static", "compiled"):
         value, gradients = refgrad.value_and_grad(f, argnums=argnums, mode=mode)(*point)
-        assert same(value, expected_value), (mode, str(program))
+        assert same_float(value, expected_value), (mode, str(program))
         for got, expected in zip(gradients, expected_gradients, strict=True):
             # Optimisations may merge repeated subexpressions and reorder gradient sums.
             close = got == pytest.approx(expected, rel=1e-12, abs=1e-300)
-            assert same(got, expected) or close, (mode, str(program))
+            assert same_float(got, expected) or close, (mode, str(program))
     batch = [np.array([x]) for x in point]
     value, gradients = refgrad.value_and_grad(f, argnums=argnums, mode="batched")(*batch)
-    assert same(float(value[0]), expected_value) or float(value[0]) == pytest.approx(
+    assert same_float(float(value[0]), expected_value) or float(value[0]) == pytest.approx(
         expected_value, rel=1e-13
     ), str(program)
     for got, expected in zip(gradients, expected_gradients, strict=True):
         got = float(got[0])
-        assert same(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), (
+        assert same_float(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), (
             "batched",
             str(program),
         )

@@ -10,15 +10,9 @@ import pytest
 from refgrad import ops
 from refgrad.specialize import FLOAT_RULES, specialize
 from refgrad.value import VALUES, Value
+from tests.floats import same_float
 
 SPECIAL = (0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, math.inf, -math.inf, math.nan, 1e308, 5e-324)
-
-
-def same_float(a: float, b: float) -> bool:
-    """Equal as IEEE bit patterns would say: nan equals nan, and zeros keep their sign."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def test_the_public_ops_are_the_ones_the_issue_names():

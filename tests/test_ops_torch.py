@@ -25,6 +25,7 @@ import pytest
 
 from refgrad import Value
 from refgrad.ops import OPS, PUBLIC_OPS
+from tests.floats import same_float
 
 torch = pytest.importorskip("torch")
 
@@ -130,18 +131,9 @@ def torch_value(f: Callable, *xs: float) -> float:
     return f(*(torch.tensor(x, dtype=torch.float64) for x in xs)).item()
 
 
-def same(a: float, b: float) -> bool:
-    """Bit-for-bit equality of results: nan matches nan, and zeros must agree in sign."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    if a == 0.0 and b == 0.0:
-        return math.copysign(1.0, a) == math.copysign(1.0, b)
-    return a == b
-
-
 def assert_same(ours: float, theirs: float, what: str) -> None:
     assert type(ours) is float, f"{what}: refgrad gave {type(ours).__name__} {ours!r}"
-    assert same(ours, theirs), f"{what}: refgrad {ours!r}, torch {theirs!r}"
+    assert same_float(ours, theirs), f"{what}: refgrad {ours!r}, torch {theirs!r}"
 
 
 def ulps_apart(a: float, b: float) -> float:
@@ -151,7 +143,7 @@ def ulps_apart(a: float, b: float) -> float:
 def assert_within_ulps(ours: float, theirs: float, what: str, ulps: int = ULPS) -> None:
     """For ROUNDING_DIFFERS only: equal up to ``ulps`` units in the last place."""
     assert type(ours) is float, f"{what}: refgrad gave {type(ours).__name__} {ours!r}"
-    if same(ours, theirs):
+    if same_float(ours, theirs):
         return
     assert math.isfinite(ours) and math.isfinite(theirs), f"{what}: {ours!r} vs {theirs!r}"
     assert ulps_apart(ours, theirs) <= ulps, (
@@ -364,8 +356,8 @@ def test_named_special_value(f, args, expected):
     else:
         ours, theirs = refgrad_value(f, *args), torch_value(f, *args)
     assert type(ours) is float, f"expected a float, got {type(ours).__name__} {ours!r}"
-    assert same(ours, expected), f"refgrad gave {ours!r}, expected {expected!r}"
-    assert same(theirs, expected), f"torch gave {theirs!r}, expected {expected!r}"
+    assert same_float(ours, expected), f"refgrad gave {ours!r}, expected {expected!r}"
+    assert same_float(theirs, expected), f"torch gave {theirs!r}, expected {expected!r}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,12 +449,12 @@ def test_pow_follows_c99_where_torch_shortcuts_do_not(x, e, c99, c99_derivative)
     integer; pow(-inf, y) = +inf for y > 0 not an odd integer, +0 for y < 0 not an odd integer.
     """
     ours, (our_grad,) = refgrad_value_and_grads(lambda v: v**e, x)
-    assert same(ours, c99), f"refgrad {x!r} ** {e!r} = {ours!r}, C99 says {c99!r}"
-    assert same(our_grad, c99_derivative), f"refgrad d/dx = {our_grad!r}"
+    assert same_float(ours, c99), f"refgrad {x!r} ** {e!r} = {ours!r}, C99 says {c99!r}"
+    assert same_float(our_grad, c99_derivative), f"refgrad d/dx = {our_grad!r}"
     exponent = torch.tensor(e, dtype=torch.float64)
     theirs, (their_grad,) = torch_value_and_grads(lambda v: v**exponent, x)
-    assert same(theirs, c99), f"torch Tensor ** Tensor gave {theirs!r}"
-    assert same(their_grad, c99_derivative), f"torch Tensor ** Tensor d/dx = {their_grad!r}"
+    assert same_float(theirs, c99), f"torch Tensor ** Tensor gave {theirs!r}"
+    assert same_float(their_grad, c99_derivative), f"torch Tensor ** Tensor d/dx = {their_grad!r}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,8 +465,8 @@ def test_pow_follows_c99_where_torch_shortcuts_do_not(x, e, c99, c99_derivative)
 def assert_derivative(f: Callable, x: float, expected: float, what: str) -> None:
     _, (ours,) = refgrad_value_and_grads(f, x)
     _, (theirs,) = torch_value_and_grads(f, x)
-    assert same(ours, expected), f"{what}: refgrad {ours!r}, expected {expected!r}"
-    assert same(theirs, expected), f"{what}: torch {theirs!r}, expected {expected!r}"
+    assert same_float(ours, expected), f"{what}: refgrad {ours!r}, expected {expected!r}"
+    assert same_float(theirs, expected), f"{what}: torch {theirs!r}, expected {expected!r}"
 
 
 @pytest.mark.parametrize("zero", [0.0, -0.0], ids=case_id)
@@ -499,8 +491,8 @@ def test_d_dx_of_x_to_the_zero_at_zero_is_zero(zero_exponent):
     # The same through Value ** Value, where the exponent also gets a gradient.
     _, (our_dx, _) = refgrad_value_and_grads(operator.pow, 0.0, 0.0)
     _, (their_dx, _) = torch_value_and_grads(operator.pow, 0.0, 0.0)
-    assert same(our_dx, 0.0), f"d/dx Value(0.0) ** Value(0.0): refgrad {our_dx!r}"
-    assert same(their_dx, 0.0), f"d/dx Value(0.0) ** Value(0.0): torch {their_dx!r}"
+    assert same_float(our_dx, 0.0), f"d/dx Value(0.0) ** Value(0.0): refgrad {our_dx!r}"
+    assert same_float(their_dx, 0.0), f"d/dx Value(0.0) ** Value(0.0): torch {their_dx!r}"
 
 
 @pytest.mark.parametrize("y", [0.0, 0.5, 1.0, 2.0, 3.0, 1000.0, INF], ids=case_id)
@@ -510,5 +502,5 @@ def test_d_dy_of_zero_to_the_y_is_zero_for_y_at_least_zero(base, y):
     assert_derivative(lambda v: base**v, y, 0.0, f"d/dy {base!r} ** y at y = {y!r}")
     _, (_, our_dy) = refgrad_value_and_grads(operator.pow, base, y)
     _, (_, their_dy) = torch_value_and_grads(operator.pow, base, y)
-    assert same(our_dy, 0.0), f"d/dy Value({base!r}) ** Value({y!r}): refgrad {our_dy!r}"
-    assert same(their_dy, 0.0), f"d/dy Value({base!r}) ** Value({y!r}): torch {their_dy!r}"
+    assert same_float(our_dy, 0.0), f"d/dy Value({base!r}) ** Value({y!r}): refgrad {our_dy!r}"
+    assert same_float(their_dy, 0.0), f"d/dy Value({base!r}) ** Value({y!r}): torch {their_dy!r}"

@@ -24,6 +24,7 @@ from refgrad.graph import Graph, GraphBuilder, Node
 from refgrad.ops import OPS
 from refgrad.passes import cse, dce, fold, simplify
 from refgrad.passes.pipeline import DEFAULT, optimize
+from tests.floats import same_float
 
 INF, NAN = math.inf, math.nan
 
@@ -54,13 +55,6 @@ def evaluate(graph: Graph, point: Sequence[float]) -> list[float]:
         else:
             values.append(node.op.forward(*(values[operand.index] for operand in node.operands)))
     return [values[node.index] for node in graph.outputs]
-
-
-def same_float(a: float, b: float) -> bool:
-    """Equal as IEEE would say bit for bit: nan equals nan, and zeros keep their sign."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def same_outputs(a: Sequence[float], b: Sequence[float]) -> bool:

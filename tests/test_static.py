@@ -15,13 +15,8 @@ from refgrad.graph import GraphBuilder, GraphError, Node
 from refgrad.interpret import Interpreter, interpret
 from refgrad.ops import OPS
 from refgrad.trace import TraceEscapeWarning, trace
+from tests.floats import same_float
 from tests.programs import points, programs
-
-
-def same(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def small_graph():
@@ -174,7 +169,7 @@ def test_ieee_safety_in_static_mode():
         return refgrad.value_and_grad(f, mode="static")(x)[0]
 
     assert math.isnan(at(lambda x: x * 0.0, math.inf))
-    assert same(at(lambda x: x + 0.0, -0.0), 0.0)
+    assert same_float(at(lambda x: x + 0.0, -0.0), 0.0)
     assert math.isnan(at(lambda x: x - x, math.nan))
 
 
@@ -203,9 +198,9 @@ def test_static_mode_agrees_with_eager_on_random_programs(data):
     static_value, static_gradients = refgrad.value_and_grad(f, argnums=argnums, mode="static")(
         *point
     )
-    assert same(static_value, eager_value), str(program)
+    assert same_float(static_value, eager_value), str(program)
     for got, expected in zip(static_gradients, eager_gradients, strict=True):
         # The builder merges repeated subexpressions, which can reorder gradient sums.
-        assert same(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), str(
-            program
+        assert same_float(got, expected) or got == pytest.approx(expected, rel=1e-12, abs=1e-300), (
+            str(program)
         )
