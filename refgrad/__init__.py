@@ -4,7 +4,9 @@
 the functional door into every mode.
 """
 
-from refgrad.api import MODES, collector_paused, compile, grad, hessian, value_and_grad
+from refgrad.api import compile, grad, hessian, value_and_grad
+from refgrad.collector import collector_paused
+from refgrad.modes import MODES
 from refgrad.trace import TraceEscapeWarning
 from refgrad.value import Value, is_grad_enabled, no_grad
 

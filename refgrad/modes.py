@@ -1,0 +1,303 @@
+"""How refgrad runs a function: the modes behind ``value_and_grad(f, mode=...)``.
+
+* **eager**: run ``f`` on Values, recording the graph as Python runs, then backpropagate. It
+  pauses Python's cyclic garbage collector while it builds and differentiates the graph (and
+  frees it before resuming): refgrad's graphs have no reference cycles, and without the
+  pause the collector rescans the whole growing graph again and again.
+* **static**: trace ``f`` once per path (refgrad.trace), differentiate the graph
+  (refgrad.autodiff), optimise it (refgrad.passes), run it with the interpreter.
+* **compiled**: the same graph turned into straight-line Python (refgrad.codegen).
+* **batched**: the same graph as NumPy code, evaluated at a whole array of points per call.
+
+Each mode is a factory ``MODES[name](f) -> runner``; ``runner(args, kwargs, argnums)`` returns
+``(value, gradients)``. Transforms nest in eager mode only; the others run nested calls
+eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import warnings
+from collections.abc import Callable
+
+from refgrad.autodiff import reverse
+from refgrad.codegen import compile_numpy, compile_python
+from refgrad.collector import collector_paused
+from refgrad.graph import Graph
+from refgrad.interpret import Interpreter
+from refgrad.passes.pipeline import optimize
+from refgrad.trace import TraceEscapeWarning, trace
+from refgrad.value import Value, _backpropagate, _constant, _tie
+
+# How many transforms are evaluating their function right now (see the module docstring).
+_nesting_depth = 0
+
+
+def _eager(f, args, kwargs, positions):
+    """Run ``f`` on Values, recording the graph as Python runs, then backpropagate."""
+    with collector_paused():
+        # Everything happens inside the pause, including freeing the graph: resumed while the
+        # graph is alive, the collector would at once scan every node made during the pause.
+        return _eager_value_and_grad(f, args, kwargs, positions)
+
+
+def _eager_value_and_grad(f, args, kwargs, positions):
+    global _nesting_depth
+    nested = _nesting_depth > 0
+    arguments = list(args)
+    wrt = [_variable(arguments[position], position) for position in positions]
+    for position, variable in zip(positions, wrt, strict=True):
+        arguments[position] = variable
+    _nesting_depth += 1
+    try:
+        out = f(*arguments, **kwargs)
+    finally:
+        _nesting_depth -= 1
+    if not isinstance(out, Value):
+        value = _number_result(out, f)
+        return (value if nested else float(value)), tuple(0.0 for _ in wrt)
+    seed = _constant(1.0) if nested else 1.0
+    found = _backpropagate(out, seed, create_graph=nested, accumulate=False, targets=frozenset(wrt))
+    gradients = tuple(found.get(variable, 0.0) for variable in wrt)
+    if not nested:
+        return out.data, gradients
+    # Let the enclosing transform differentiate through this one: each variable becomes a
+    # function of the argument it stood for (so far it was a leaf, which kept a closed-over
+    # outer variable from being confused with it).
+    for position, variable in zip(positions, wrt, strict=True):
+        argument = args[position]
+        if isinstance(argument, Value) and argument.requires_grad:
+            _tie(variable, argument)
+    return out, gradients
+
+
+class _Staged:
+    """A function traced once per path, differentiated as a graph, and run by ``build(graph)``.
+
+    Specialisations are kept per key (the arguments that are not differentiated, baked into
+    the graph as constants) and per path: a specialisation is used only at a call where its
+    guards (the comparisons the function made while traced) come out as they did when traced;
+    otherwise the function is traced again. A function whose trace escaped (it read a value's
+    number) runs eagerly from then on, after one TraceEscapeWarning.
+    """
+
+    def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
+        self.f = f
+        self.build = build
+        self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
+        self.escaped: str | None = None
+
+    def sources(self) -> list[str]:
+        """The generated source of every specialisation (for modes that generate code)."""
+        return [
+            run.source
+            for entries in self.specialisations.values()
+            for _, run in entries
+            if hasattr(run, "source")
+        ]
+
+    def __call__(self, args, kwargs, positions):
+        key = _cache_key(args, kwargs, positions)
+        if self.escaped or _nesting_depth > 0 or key is None:
+            return _eager(self.f, args, kwargs, positions)
+        inputs = [_as_input(args[position], position) for position in positions]
+        for expected, run in self.specialisations.get(key, ()):
+            result = _unpack(run(*inputs), expected, len(positions))
+            if result is not None:
+                return result
+        traced = trace(self.f, args, kwargs, positions)
+        if traced.escaped:
+            self.escaped = traced.escaped
+            warnings.warn(
+                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad runs it "
+                "eagerly from now on (use comparisons such as `x > 0`, which refgrad guards, "
+                "instead of reading numbers)",
+                TraceEscapeWarning,
+                stacklevel=3,
+            )
+            return _eager(self.f, args, kwargs, positions)
+        expected = tuple(guard.expected for guard in traced.guards)
+        run = self.build(_optimized(reverse(traced.graph, output=0)))
+        self.specialisations.setdefault(key, []).append((expected, run))
+        result = _unpack(run(*inputs), expected, len(positions))
+        if result is None:  # only if a comparison gave a different answer on the same floats
+            raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
+        return result
+
+
+class _Batched:
+    """``mode="batched"``: one DAG evaluated at many points per call, as NumPy code.
+
+    Differentiated arguments are 1-D arrays of one length (one entry per point); the results
+    are arrays. Specialisations are traced at a point and compiled to NumPy; each call runs
+    them on the whole batch and keeps, per point, the results of the first specialisation
+    whose guards hold there, tracing again at the first point none covers. A function whose
+    trace escapes runs eagerly point by point (with a TraceEscapeWarning).
+    """
+
+    def __init__(self, f: Callable) -> None:
+        self.f = f
+        self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
+        self.escaped: str | None = None
+
+    def __call__(self, args, kwargs, positions):
+        import numpy as np
+
+        if _nesting_depth > 0:
+            raise ValueError("mode='batched' cannot run inside another refgrad transform")
+        arrays = [_as_batch(args[position], position, np) for position in positions]
+        size = len(arrays[0])
+        if any(len(array) != size for array in arrays):
+            lengths = ", ".join(str(len(array)) for array in arrays)
+            raise ValueError(f"batched arguments must have one length, got {lengths}")
+        key = _cache_key(args, kwargs, positions)
+        if key is None:
+            raise TypeError("mode='batched' needs hashable non-differentiated arguments")
+        value = np.empty(size)
+        gradients = [np.empty(size) for _ in positions]
+        todo = np.ones(size, dtype=bool)
+        entries = self.specialisations.setdefault(key, [])
+        for expected, run in entries:
+            todo = self._fill(run(*arrays), expected, todo, value, gradients)
+            if not todo.any():
+                return value, tuple(gradients)
+        while todo.any():
+            first = int(np.flatnonzero(todo)[0])
+            point = _point(args, positions, arrays, first)
+            traced = None if self.escaped else trace(self.f, point, kwargs, positions)
+            if traced is None or traced.escaped:
+                self._warn_escape(traced)
+                self._eagerly(args, kwargs, positions, arrays, todo, value, gradients)
+                break
+            expected = tuple(guard.expected for guard in traced.guards)
+            run = compile_numpy(_optimized(reverse(traced.graph, output=0)))
+            entries.append((expected, run))
+            todo = self._fill(run(*arrays), expected, todo, value, gradients)
+        return value, tuple(gradients)
+
+    @staticmethod
+    def _fill(outputs, expected, todo, value, gradients):
+        """Copy results where ``todo`` and the guards hold; return what is still to do."""
+        holds = todo.copy()
+        for guard, want in zip(outputs[1 : 1 + len(expected)], expected, strict=True):
+            holds &= (guard != 0.0) == want
+        value[holds] = outputs[0][holds]
+        for target, output in zip(gradients, outputs[len(outputs) - len(gradients) :], strict=True):
+            target[holds] = output[holds]
+        return todo & ~holds
+
+    def _warn_escape(self, traced) -> None:
+        if traced is not None:
+            self.escaped = traced.escaped
+            warnings.warn(
+                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad evaluates "
+                "it eagerly, point by point, from now on",
+                TraceEscapeWarning,
+                stacklevel=4,
+            )
+
+    def _eagerly(self, args, kwargs, positions, arrays, todo, value, gradients):
+        for index in map(int, todo.nonzero()[0]):
+            point_value, point_gradients = _eager(
+                self.f, _point(args, positions, arrays, index), kwargs, positions
+            )
+            value[index] = point_value
+            for target, gradient in zip(gradients, point_gradients, strict=True):
+                target[index] = gradient
+
+
+def _as_batch(argument: object, position: int, np):
+    array = np.asarray(argument, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(
+            f"argument {position} must be a 1-D array of points in mode='batched', "
+            f"got shape {array.shape}"
+        )
+    return array
+
+
+def _point(args, positions, arrays, index: int) -> list:
+    point = list(args)
+    for position, array in zip(positions, arrays, strict=True):
+        point[position] = float(array[index])
+    return point
+
+
+def _optimized(graph: Graph) -> Graph:
+    """The gradient graph after the optimisation passes (differentiate first, then optimise:
+    a rewrite that keeps values need not keep derivatives)."""
+    return optimize(graph)[0]
+
+
+def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
+    """(value, gradients) if the guard outputs match ``expected``, else None."""
+    guards = outputs[1 : 1 + len(expected)]
+    if any((g != 0.0) != want for g, want in zip(guards, expected, strict=True)):
+        return None
+    return outputs[0], tuple(outputs[len(outputs) - n_gradients :])
+
+
+def _cache_key(args, kwargs, positions):
+    """The non-differentiated arguments, which a trace bakes in; None if not hashable."""
+    fixed = tuple((i, arg) for i, arg in enumerate(args) if i not in positions)
+    key = (len(args), positions, fixed, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _as_input(argument: object, position: int) -> float:
+    if isinstance(argument, Value):
+        return argument._data
+    if isinstance(argument, bool) or not _is_real(argument):
+        raise TypeError(
+            f"argument {position} is differentiated (argnums), so it must be a real number "
+            f"or a Value; got {type(argument).__name__}: {argument!r:.60}"
+        )
+    return float(argument)
+
+
+MODES: dict[str, Callable] = {
+    "eager": lambda f: functools.partial(_eager, f),
+    "static": lambda f: _Staged(f, Interpreter),
+    "compiled": lambda f: _Staged(f, compile_python),
+    "batched": _Batched,
+}
+"""The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
+
+
+def _mode(mode: str) -> Callable:
+    try:
+        return MODES[mode]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown mode {mode!r}; refgrad's modes are: {', '.join(map(repr, MODES))}"
+        ) from None
+
+
+def _variable(argument: object, position: int) -> Value:
+    """A fresh leaf to differentiate with respect to, standing for ``argument``."""
+    if isinstance(argument, Value):
+        return Value(argument.data)
+    if isinstance(argument, bool) or not _is_real(argument):
+        raise TypeError(
+            f"argument {position} is differentiated (argnums), so it must be a real number "
+            f"or a Value; got {type(argument).__name__}: {argument!r:.60}"
+        )
+    return Value(argument)
+
+
+def _is_real(argument: object) -> bool:
+    return isinstance(argument, numbers.Real)
+
+
+def _number_result(out: object, f: Callable) -> object:
+    if isinstance(out, bool) or not _is_real(out):
+        raise TypeError(
+            f"{getattr(f, '__name__', 'f')} must return a Value or a real number to be "
+            f"differentiated; it returned {type(out).__name__}: {out!r:.60}"
+        )
+    return out
