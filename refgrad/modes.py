@@ -26,7 +26,7 @@ from refgrad.codegen import compile_numpy, compile_python
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
-from refgrad.passes.pipeline import optimize
+from refgrad.passes.pipeline import SINGLE_SWEEP, optimize
 from refgrad.trace import TraceEscapeWarning, trace
 from refgrad.value import Value, _backpropagate, _constant, _tie
 
@@ -227,7 +227,7 @@ def _point(args, positions, arrays, index: int) -> list:
 def _optimized(graph: Graph) -> Graph:
     """The gradient graph after the optimisation passes (differentiate first, then optimise:
     a rewrite that keeps values need not keep derivatives)."""
-    return optimize(graph)[0]
+    return optimize(graph, SINGLE_SWEEP, max_rounds=1)[0]
 
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):

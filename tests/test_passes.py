@@ -23,7 +23,7 @@ from refgrad import passes
 from refgrad.graph import Graph, GraphBuilder, Node
 from refgrad.ops import OPS
 from refgrad.passes import cse, dce, fold, simplify
-from refgrad.passes.pipeline import DEFAULT, optimize
+from refgrad.passes.pipeline import DEFAULT, SINGLE_SWEEP, optimize
 from tests.floats import same_float
 
 INF, NAN = math.inf, math.nan
@@ -558,3 +558,13 @@ def test_the_pipeline_keeps_every_output_bit_for_bit_and_reaches_a_fixed_point(c
     assert result.op_count <= graph.op_count
     for step in DEFAULT:
         assert not step.run(result).changed, f"{step.name} still finds work:\n{result}"
+
+
+@given(case=graphs_and_points())
+def test_one_sweep_of_simplify_with_folding_reaches_the_pipelines_fixed_point(case):
+    graph, points = case
+    swept, report = optimize(graph, SINGLE_SWEEP, max_rounds=1)
+    assert len(report) == len(SINGLE_SWEEP)
+    assert_equivalent(graph, swept, points)
+    for step in DEFAULT:
+        assert not step.run(swept).changed, f"{step.name} still finds work:\n{swept}"

@@ -261,15 +261,26 @@ def _first_match(op: Op, operands: tuple[Node, ...]) -> tuple[Rewrite, Replaceme
 
 
 def simplified(
-    builder: GraphBuilder, op: Op, operands: tuple[Node, ...], fired: dict[str, int]
+    builder: GraphBuilder,
+    op: Op,
+    operands: tuple[Node, ...],
+    fired: dict[str, int],
+    fold: bool = False,
 ) -> Node:
     """The node for ``op(*operands)`` after every rewrite that applies; counts them in ``fired``.
+
+    With ``fold``, a pure op whose operands are all constants becomes a constant first
+    (through ``op.forward``, as the fold pass does), also after a rewrite: then a sweep in
+    topological order leaves every node in normal form, with no second round needed.
 
     A rewrite that yields a new expression sends it round the loop again. That ends: each such
     rewrite either makes a ``neg`` (which only ``-(-x) -> x`` rewrites, to an existing node)
     or strips one ``neg`` off an operand, and operands are finite.
     """
     while True:
+        if fold and op.pure and all(operand.is_constant for operand in operands):
+            fired["fold"] = fired.get("fold", 0) + 1
+            return builder.constant(op.forward(*(operand.value for operand in operands)))
         match = _first_match(op, operands)
         if match is None:
             return builder.apply(op, *operands)
@@ -282,11 +293,11 @@ def simplified(
         op, operands = replacement
 
 
-def run(graph: Graph) -> PassResult:
+def run(graph: Graph, fold: bool = False) -> PassResult:
     fired: dict[str, int] = {}
 
     def rewrite(builder: GraphBuilder, node: Node, operands: tuple[Node, ...]) -> Node:
-        return simplified(builder, node.op, operands, fired)
+        return simplified(builder, node.op, operands, fired, fold)
 
     with collector_paused():
         new = rebuild(graph, rewrite)
@@ -302,6 +313,6 @@ def _describe(fired: dict[str, int]) -> str:
         f"{rewrite.pattern}: {fired[rewrite.pattern]}"
         for rewrite in REWRITES
         if rewrite.pattern in fired
-    ]
+    ] + ([f"folded: {fired['fold']}"] if "fold" in fired else [])
     total = sum(fired.values())
     return f"{total} rewrites" + (f" ({'; '.join(counts)})" if counts else "")
