@@ -15,6 +15,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -158,20 +159,37 @@ def print_tables(json_path: Path, console: Console) -> None:
     console.print(targets_text())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("reports/eager"))
+def run_and_report(
+    argv: list[str] | None,
+    description: str,
+    test_file: str,
+    default_out: Path,
+    report: Callable[[Path, Path], None],
+) -> int:
+    """The command line both benchmark reports share: run ``test_file`` in a fresh process
+    (unless ``--summarize-only``), then ``report(json_path, out_dir)``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--summarize-only", action="store_true", help="re-render a saved run")
     args = parser.parse_args(argv)
     json_path = args.out / "benchmark.json"
     if not args.summarize_only:
-        status = run(json_path)
+        status = run(json_path, test_file)
         if status != 0:
             print(f"benchmark run failed (pytest exit status {status})", file=sys.stderr)
             return int(status)
-    (args.out / "summary.md").write_text(markdown(json_path))
-    print_tables(json_path, Console())
+    report(json_path, args.out)
     return 0
+
+
+def _report(json_path: Path, out: Path) -> None:
+    (out / "summary.md").write_text(markdown(json_path))
+    print_tables(json_path, Console())
+
+
+def main(argv: list[str] | None = None) -> int:
+    description = __doc__.splitlines()[0]
+    return run_and_report(argv, description, "test_eager.py", Path("reports/eager"), _report)
 
 
 if __name__ == "__main__":

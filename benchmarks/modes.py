@@ -9,12 +9,11 @@ project's issue on the static and compiled modes are printed beside the measurem
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from benchmarks.eager import machine_facts, run
+from benchmarks.eager import machine_facts, run_and_report
 
 COMMAND = "python -m benchmarks.modes"
 TARGETS = (
@@ -85,21 +84,15 @@ def markdown(json_path: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("reports/modes"))
-    parser.add_argument("--summarize-only", action="store_true", help="re-render a saved run")
-    args = parser.parse_args(argv)
-    json_path = args.out / "benchmark.json"
-    if not args.summarize_only:
-        status = run(json_path, "test_modes.py")
-        if status != 0:
-            print(f"benchmark run failed (pytest exit status {status})", file=sys.stderr)
-            return int(status)
+def _report(json_path: Path, out: Path) -> None:
     text = markdown(json_path)
-    (args.out / "summary.md").write_text(text)
+    (out / "summary.md").write_text(text)
     print(text)
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    description = __doc__.splitlines()[0]
+    return run_and_report(argv, description, "test_modes.py", Path("reports/modes"), _report)
 
 
 if __name__ == "__main__":

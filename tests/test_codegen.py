@@ -69,6 +69,7 @@ from refgrad.graph import Graph, GraphBuilder, GraphError, Node
 from refgrad.memory import plan_memory
 from refgrad.ops import OPS
 from tests.floats import same_float
+from tests.reference import evaluate
 
 np = pytest.importorskip("numpy")
 
@@ -89,21 +90,6 @@ NUMPY_ULPS = {"exp": 0, "log": 0, "sin": 0, "cos": 0, "pow": 0, "sigmoid": 0, "t
 
 
 # --- the judge --------------------------------------------------------------------------------
-
-
-def evaluate(graph: Graph, point, forward=None) -> tuple[float, ...]:
-    """Reference semantics: every node in order, each op through its forward function."""
-    values: list[float] = []
-    inputs = dict(zip((node.index for node in graph.inputs), point, strict=True))
-    for node in graph.nodes:
-        if node.is_input:
-            values.append(inputs[node.index])
-        elif node.is_constant:
-            values.append(node.value)
-        else:
-            function = node.op.forward if forward is None else forward(node.op)
-            values.append(function(*(values[operand.index] for operand in node.operands)))
-    return tuple(values[node.index] for node in graph.outputs)
 
 
 def bits(number: float) -> bytes:

@@ -25,6 +25,7 @@ from refgrad.ops import OPS
 from refgrad.passes import cse, dce, fold, simplify
 from refgrad.passes.pipeline import DEFAULT, SINGLE_SWEEP, optimize
 from tests.floats import same_float
+from tests.reference import evaluate
 
 INF, NAN = math.inf, math.nan
 
@@ -41,20 +42,6 @@ CONSTANTS = (0.0, -0.0, 1.0, -1.0, 2.0, 0.5, INF, NAN)
 # ---------------------------------------------------------------------------------------------
 # The reference evaluator and comparisons.
 # ---------------------------------------------------------------------------------------------
-
-
-def evaluate(graph: Graph, point: Sequence[float]) -> list[float]:
-    """The graph's outputs at ``point`` (one float per input, in order)."""
-    arguments = dict(zip((node.name for node in graph.inputs), point, strict=True))
-    values: list[float] = []
-    for node in graph.nodes:
-        if node.is_input:
-            values.append(arguments[node.name])
-        elif node.is_constant:
-            values.append(node.value)
-        else:
-            values.append(node.op.forward(*(values[operand.index] for operand in node.operands)))
-    return [values[node.index] for node in graph.outputs]
 
 
 def same_outputs(a: Sequence[float], b: Sequence[float]) -> bool:
