@@ -1,0 +1,340 @@
+"""A campaign: programs x points, run on a target and on the references, judged, shrunk.
+
+For each family, Hypothesis draws cases (:mod:`oracle.strategies`); each case runs on the
+target and every reference, is analysed exactly (:mod:`oracle.exact`) and judged per point
+(:mod:`oracle.compare`). A bug verdict raises inside the Hypothesis test, so Hypothesis shrinks
+the case to a minimal program; the verdict kinds are distinct exception types, so different
+kinds of bugs are found and shrunk separately. In the ``edge`` family findings are warnings
+(recorded, not shrunk) unless ``strict``.
+
+Shrinking re-runs every reference on each candidate; a budget (``shrink_seconds``) bounds it:
+past the budget, candidates are passed without running, and the smallest failure so far is
+reported.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed
+from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Flaky, HypothesisWarning
+
+from oracle import references as reference_registry
+from oracle.compare import Judgement, Verdict, judge
+from oracle.exact import Analysis, NotApplicable, analyze
+from oracle.outcome import Outcome
+from oracle.strategies import DEFAULT_FAMILIES, Case, cases
+from oracle.targets import Target
+
+if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis brings the backport there
+    from exceptiongroup import BaseExceptionGroup
+
+# Examples per family by default: sized so a value-protocol target with all four references
+# is checked in well under a minute on a 2-core machine.
+DEFAULT_EXAMPLES = {"smooth": 150, "deep": 10, "edge": 100}
+POINTS_PER_CASE = {"smooth": 4, "deep": 1, "edge": 4}
+WARNINGS_KEPT = 5
+SHRINKING_ORDER = ("fd", "torch", "mpmath", "jax")  # cheapest first
+
+
+@dataclass(frozen=True)
+class Settings:
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    max_examples: int | None = None  # per family; None takes DEFAULT_EXAMPLES
+    seed: int = 0
+    references: tuple[str, ...] = reference_registry.ALL
+    ops: tuple[str, ...] | None = None  # None: every op the target supports
+    strict: bool = False
+    time_limit: float = 10.0  # seconds per case on the target
+    shrink_seconds: float = 60.0
+
+    def examples(self, family: str) -> int:
+        return self.max_examples if self.max_examples is not None else DEFAULT_EXAMPLES[family]
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    target: list[Outcome]
+    references: dict[str, list[Outcome]]
+    analyses: list[Analysis | None]
+    judgements: list[Judgement]
+
+    @property
+    def worst_point(self) -> int:
+        from oracle.compare import SEVERITY
+
+        return min(
+            range(len(self.judgements)),
+            key=lambda p: SEVERITY.index(self.judgements[p].verdict),
+        )
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judgements[self.worst_point].verdict
+
+    @property
+    def judgement(self) -> Judgement:
+        return self.judgements[self.worst_point]
+
+
+@dataclass
+class FamilyResult:
+    family: str
+    examples: int = 0  # cases drawn before the first bug (all of them if none)
+    counts: Counter = field(default_factory=Counter)  # verdict -> points
+    bugs: list[CaseResult] = field(default_factory=list)  # shrunk, one per verdict kind
+    warnings: list[CaseResult] = field(default_factory=list)
+    shrink_calls: int = 0
+    seconds: float = 0.0
+    examples_to_first_bug: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def points(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Timing:
+    seconds: Counter = field(default_factory=Counter)  # engine -> seconds spent
+    points: Counter = field(default_factory=Counter)  # engine -> points evaluated
+
+    def add(self, name: str, seconds: float, points: int) -> None:
+        self.seconds[name] += seconds
+        self.points[name] += points
+
+    def throughput(self) -> dict[str, float]:
+        return {
+            name: self.points[name] / self.seconds[name] if self.seconds[name] else 0.0
+            for name in self.seconds
+        }
+
+
+@dataclass
+class CampaignResult:
+    target: str
+    supported_ops: tuple[str, ...]
+    unsupported_ops: dict[str, str]
+    settings: Settings
+    references: tuple[str, ...]
+    families: list[FamilyResult]
+    timing: Timing
+    seconds: float
+
+    @property
+    def bugs(self) -> list[CaseResult]:
+        return [bug for family in self.families for bug in family.bugs]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.bugs else 0
+
+
+class Found(Exception):
+    """Raised inside the Hypothesis test when a case is a bug, so that Hypothesis shrinks it."""
+
+    def __init__(self, result: CaseResult):
+        super().__init__(result.judgement.explanation)
+        self.result = result
+
+
+# One exception type per bug verdict: Hypothesis shrinks distinct failure types separately.
+class FoundTargetBug(Found): ...
+
+
+class FoundExceptionDivergence(Found): ...
+
+
+class FoundNanInfMismatch(Found): ...
+
+
+FOUND = {
+    Verdict.TARGET_BUG: FoundTargetBug,
+    Verdict.EXCEPTION_DIVERGENCE: FoundExceptionDivergence,
+    Verdict.NAN_INF_MISMATCH: FoundNanInfMismatch,
+}
+
+
+class Campaign:
+    def __init__(
+        self,
+        target: Target,
+        settings: Settings,
+        on_case: Callable[[str, int, int, CaseResult], None] | None = None,
+    ):
+        self.target = target
+        self.settings = settings
+        self.on_case = on_case or (lambda family, done, total, result: None)
+        self.references = {name: reference_registry.load(name) for name in settings.references}
+        self.timing = Timing()
+        self.ops = self._ops()
+
+    def _ops(self) -> tuple[str, ...]:
+        supported = self.target.supported_ops
+        if self.settings.ops is None:
+            return tuple(supported)
+        missing = [op for op in self.settings.ops if op not in supported]
+        if missing:
+            raise ValueError(
+                f"the target does not support {', '.join(missing)}: "
+                + "; ".join(f"{op}: {self.target.unsupported_ops.get(op, '?')}" for op in missing)
+            )
+        return tuple(self.settings.ops)
+
+    # --- one case ------------------------------------------------------------------------
+
+    def evaluate(self, case: Case, shrinking: bool = False) -> CaseResult:
+        """Run ``case`` on the target and the references, and judge it.
+
+        While shrinking, only the references the verdict needs run: one that answers at all
+        when the target failed (exception divergence), else the ground truth and torch.
+        Bugs are re-evaluated on every reference once shrinking is over.
+        """
+        program, points = case.program, case.points
+        started = time.perf_counter()
+        target = self.target.evaluate(program, points)
+        self.timing.add(f"target {self.target.name}", time.perf_counter() - started, len(points))
+        outcomes = {}
+        for name in self._references_needed(target, shrinking):
+            reference = self.references[name]
+            started = time.perf_counter()
+            outcomes[name] = reference.evaluate(program, points)
+            self.timing.add(name, time.perf_counter() - started, len(points))
+        started = time.perf_counter()
+        needed = not shrinking or any(outcome.ok for outcome in target)
+        analyses = [_analysis(program, point) if needed else None for point in points]
+        self.timing.add("exact analysis", time.perf_counter() - started, len(points))
+        judgements = [
+            judge(target[p], {name: o[p] for name, o in outcomes.items()}, analyses[p])
+            for p in range(len(points))
+        ]
+        return CaseResult(case, target, outcomes, analyses, judgements)
+
+    def _references_needed(self, target: list[Outcome], shrinking: bool) -> list[str]:
+        names = list(self.references)
+        if not shrinking:
+            return names
+        if not any(outcome.ok for outcome in target):
+            cheapest_first = sorted(names, key=SHRINKING_ORDER.index)
+            return cheapest_first[:1]
+        deciding = [name for name in ("mpmath", "torch") if name in names]
+        return deciding or names
+
+    # --- one family ----------------------------------------------------------------------
+
+    def run_family(self, family: str) -> FamilyResult:
+        result = FamilyResult(family)
+        total = self.settings.examples(family)
+        strict = self.settings.strict or family != "edge"
+        first_bug_at: list[float] = []
+        strategy = cases(family, self.ops, n_points=POINTS_PER_CASE[family])
+
+        @hypothesis_settings(
+            max_examples=total,
+            derandomize=False,
+            database=None,
+            deadline=None,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+            report_multiple_bugs=True,
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+            suppress_health_check=list(HealthCheck),
+        )
+        @seed(self.settings.seed)
+        @given(strategy)
+        def check(case: Case) -> None:
+            if first_bug_at:
+                result.shrink_calls += 1
+                if time.perf_counter() - first_bug_at[0] > self.settings.shrink_seconds:
+                    return  # shrink budget spent: keep the smallest failure found so far
+            outcome = self.evaluate(case, shrinking=bool(first_bug_at))
+            if not first_bug_at:
+                result.examples += 1
+                for judgement in outcome.judgements:
+                    result.counts[judgement.verdict] += 1
+                self.on_case(family, result.examples, total, outcome)
+            if not outcome.verdict.is_bug:
+                return
+            if not strict:
+                if len(result.warnings) < WARNINGS_KEPT:
+                    result.warnings.append(outcome)
+                return
+            if not first_bug_at:
+                first_bug_at.append(time.perf_counter())
+                result.examples_to_first_bug = result.examples
+            raise FOUND[outcome.verdict](outcome)
+
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                # Deep counterexamples have long reprs; the report prints them its own way.
+                warnings.simplefilter("ignore", HypothesisWarning)
+                check()
+        except Found as found:
+            result.bugs.append(found.result)
+        except BaseExceptionGroup as group:  # several kinds of bug, each shrunk
+            matched, rest = group.split(Found)
+            if rest is not None:
+                raise
+            result.bugs.extend(error.result for error in _leaves(matched))
+        except Flaky as flaky:
+            result.notes.append(f"the failure did not reproduce on replay: {flaky}")
+        result.bugs = [self._confirm(bug, result) for bug in result.bugs]
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _confirm(self, bug: CaseResult, result: FamilyResult) -> CaseResult:
+        """Re-run a shrunk bug on every reference, for the report's table.
+
+        A target whose bug does not show again (micrograd's recursion depth depends on set
+        order, hence on memory addresses) keeps the failure that was seen, with a note.
+        """
+        again = self.evaluate(bug.case)
+        if again.verdict == bug.verdict:
+            return again
+        result.notes.append(
+            f"the {bug.verdict} did not show again on a re-run ({again.verdict}): "
+            "the target behaves nondeterministically"
+        )
+        return bug
+
+    def run(self) -> CampaignResult:
+        started = time.perf_counter()
+        families = [self.run_family(family) for family in self.settings.families]
+        return CampaignResult(
+            target=self.target.name,
+            supported_ops=self.ops,
+            unsupported_ops=dict(self.target.unsupported_ops),
+            settings=self.settings,
+            references=tuple(self.references),
+            families=families,
+            timing=self.timing,
+            seconds=time.perf_counter() - started,
+        )
+
+
+def _analysis(program, point) -> Analysis | None:
+    try:
+        return analyze(program, point)
+    except NotApplicable:
+        return None
+
+
+def _leaves(group: BaseExceptionGroup) -> Sequence[Found]:
+    leaves = []
+    for error in group.exceptions:
+        leaves.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return leaves
+
+
+def check(target: Target, settings: Settings | None = None, **options) -> CampaignResult:
+    """Run a campaign against ``target`` (keyword options override ``Settings`` fields)."""
+    settings = settings or Settings(**options)
+    return Campaign(target, settings).run()

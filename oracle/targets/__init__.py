@@ -1,0 +1,117 @@
+"""Targets: the engines under test, behind one small interface.
+
+A target evaluates a program at input points and returns one
+:class:`~oracle.outcome.Outcome` per point, never raising for anything the engine does: a
+crash, a missing ``.grad``, a non-float result or a hang becomes a failed outcome, which the
+verdicts report as a finding about the target.
+
+``load(spec)`` accepts
+
+* a built-in name: ``refgrad`` (the eager ``Value`` class), ``refgrad-eager``,
+  ``refgrad-static``, ``refgrad-compiled``, ``refgrad-batched`` (refgrad's modes through
+  ``refgrad.value_and_grad``), ``micrograd`` (published micrograd's ``Value``), ``torch`` and
+  ``jax`` (the references themselves, as targets);
+* ``package.module:Attr`` or ``path/to/file.py:Attr``, where ``Attr`` is a value-protocol class
+  (``Value(float)``, ``.data``, ``.grad`` after ``.backward()``; see
+  :mod:`oracle.targets.value_protocol`) or an object that already implements :class:`Target`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from oracle.outcome import Outcome
+from oracle.program import Program
+
+
+class TargetLoadError(ValueError):
+    """The target spec names nothing loadable, or what it names is not a usable engine."""
+
+
+@runtime_checkable
+class Target(Protocol):
+    name: str
+    supported_ops: tuple[str, ...]
+    unsupported_ops: dict[str, str]  # op -> why it is not tested
+
+    def evaluate(self, program: Program, points: Sequence[Sequence[float]]) -> list[Outcome]: ...
+
+
+REFGRAD_MODES = ("eager", "static", "compiled", "batched")
+BUILT_IN = ("refgrad", *(f"refgrad-{mode}" for mode in REFGRAD_MODES), "micrograd", "torch", "jax")
+
+
+def load(spec: str, time_limit: float | None = None) -> Target:
+    """The target named by ``spec`` (see the module docstring)."""
+    if spec == "refgrad":
+        from refgrad import Value
+
+        return _value_protocol(Value, "refgrad", time_limit)
+    if spec.startswith("refgrad-"):
+        from oracle.targets.refgrad_modes import RefgradTarget
+
+        mode = spec.removeprefix("refgrad-")
+        if mode not in REFGRAD_MODES:
+            raise TargetLoadError(f"unknown refgrad mode {mode!r}; choose from {REFGRAD_MODES}")
+        return RefgradTarget(mode, time_limit)
+    if spec == "micrograd":
+        spec = "micrograd.engine:Value"
+    if spec in ("torch", "jax"):
+        from oracle.targets.reference_target import ReferenceTarget
+
+        return ReferenceTarget(spec)
+    return _from_attribute(spec, time_limit)
+
+
+def _value_protocol(cls, name: str, time_limit: float | None) -> Target:
+    from oracle.targets.value_protocol import ValueProtocolTarget
+
+    return ValueProtocolTarget(cls, name, time_limit)
+
+
+def _from_attribute(spec: str, time_limit: float | None) -> Target:
+    location, separator, attribute = spec.rpartition(":")
+    if not separator or not location or not attribute:
+        raise TargetLoadError(
+            f"target {spec!r} is neither a built-in name ({', '.join(BUILT_IN)}) nor "
+            "'package.module:Attr' nor 'path/to/file.py:Attr'"
+        )
+    module = _import_file(location) if location.endswith(".py") else _import_module(location)
+    try:
+        thing = getattr(module, attribute)
+    except AttributeError:
+        raise TargetLoadError(f"{location} has no attribute {attribute!r}") from None
+    if isinstance(thing, Target):
+        return thing
+    if isinstance(thing, type):
+        return _value_protocol(thing, spec, time_limit)
+    raise TargetLoadError(
+        f"{spec} is a {type(thing).__name__}; expected a value-protocol class or a Target"
+    )
+
+
+def _import_module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise TargetLoadError(f"cannot import {name!r}: {error}") from error
+
+
+def _import_file(path_text: str):
+    path = Path(path_text)
+    if not path.is_file():
+        raise TargetLoadError(f"no such file: {path_text}")
+    name = f"oracle_target_{path.stem}_{abs(hash(path.resolve()))}"
+    specification = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(specification)
+    sys.modules[name] = module  # dataclasses and pickling look modules up here
+    try:
+        specification.loader.exec_module(module)
+    except Exception as error:
+        raise TargetLoadError(f"importing {path_text} failed: {error!r}") from error
+    return module
