@@ -36,7 +36,9 @@ def markdown(json_path: Path) -> str:
         "",
         f"Random DAG with fan-out (`benchmarks/workloads.py`, seed 0), forward + backward, "
         f"medians of interleaved rounds; measured {facts['date']} on {facts['cpu']} "
-        f"({facts['cores']} cores), Python {facts['python']}.",
+        f"({facts['cores']} cores), Python {facts['python']}. Rounds call the engines from "
+        "shifting stack depths (`_at_depth` in `benchmarks/test_modes.py`: CPython 3.11 makes "
+        "one depth in about sixty several times slower).",
         "",
         "| nodes | engine | us/node | x micrograd |",
         "|---|---|---|---|",
@@ -74,14 +76,50 @@ def markdown(json_path: Path) -> str:
                 small["medians"][engine] / small["nodes"]
             )
             lines.append(f"- {engine}: {growth:.2f}x")
+    lines += ["", f"Targets: {TARGETS}", ""]
+    lines += _target_status(modes, batched)
     lines += [
-        "",
-        f"Targets: {TARGETS}",
         "",
         f"Regenerate: `{COMMAND}`; `{COMMAND} --summarize-only` re-renders from `benchmark.json`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _target_status(modes: list[dict], batched: list[dict]) -> list[str]:
+    """One line per target: the measured number and whether it is met, from this run."""
+    small, large = modes[0], modes[-1]
+
+    def ratio(info: dict, engine: str) -> float:
+        return info["medians"][engine] / info["medians"]["micrograd"]
+
+    def growth(engine: str) -> float:
+        per_node = [info["medians"][engine] / info["nodes"] for info in (small, large)]
+        return per_node[1] / per_node[0]
+
+    compile_ms = small["compile_seconds"]["compiled"] * 1e3 * 1_000 / small["nodes"]
+    checks = [
+        (
+            "static run",
+            f"1/{1 / ratio(small, 'refgrad static'):.0f}",
+            ratio(small, "refgrad static") <= 1 / 3,
+        ),
+        (
+            "compiled run",
+            f"1/{1 / ratio(small, 'refgrad compiled'):.0f}",
+            ratio(small, "refgrad compiled") <= 1 / 50,
+        ),
+        ("trace + optimise + codegen", f"{compile_ms:.0f} ms per 1,000 nodes", compile_ms <= 30),
+    ]
+    for bench in batched:
+        info = bench["extra_info"]
+        per_point = bench["stats"]["median"] / info["nodes"] / info["points"] * 1e9
+        checks.append(("batched", f"{per_point:.2f} ns per node per point", per_point <= 10))
+    for engine in ("refgrad static", "refgrad compiled"):
+        checks.append((f"growth, {engine}", f"{growth(engine):.2f}x", growth(engine) <= 1.5))
+    return [
+        f"- {name}: {measured}: {'met' if met else '**not met**'}" for name, measured, met in checks
+    ]
 
 
 def _report(json_path: Path, out: Path) -> None:

@@ -33,9 +33,12 @@ def value_and_grad(
     """
     positions, single = _check_argnums(argnums)
     run = _mode(mode)(f)
+    resolved: dict[int, tuple[int, ...]] = {}  # argument count -> positions (checked once)
 
     def value_and_grad_f(*args, **kwargs):
-        chosen = _resolve_positions(positions, len(args), f)
+        chosen = resolved.get(len(args))
+        if chosen is None:
+            chosen = resolved[len(args)] = _resolve_positions(positions, len(args), f)
         value, gradients = run(args, kwargs, chosen)
         return value, gradients[0] if single else gradients
 

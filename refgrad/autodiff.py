@@ -20,13 +20,23 @@ from refgrad.ops import OPS
 _ADD = OPS["add"]
 
 
-def reverse(graph: Graph, output: int = 0) -> Graph:
-    """Outputs of ``graph``, then d(outputs[output]) / d(input) for every input, in order."""
+def reverse(graph: Graph, output: int = 0, builder: GraphBuilder | None = None) -> Graph:
+    """Outputs of ``graph``, then d(outputs[output]) / d(input) for every input, in order.
+
+    ``builder`` (empty) is where the result is built, a fresh GraphBuilder by default. A
+    :class:`~refgrad.passes.simplify.SimplifyingBuilder` gives the gradient graph already
+    simplified and folded, at a fraction of the cost of a separate pass: the walk follows
+    ``graph``'s own nodes and applies each one's rule to the (value-equal) nodes the builder
+    made for its operands, so the rules applied are those of the traced graph, as if
+    differentiating first and simplifying after.
+    """
     _check_output(graph, output)
-    builder, mapped = _copy(graph)
+    builder, mapped = _copy(graph, GraphBuilder() if builder is None else builder)
     outputs = [mapped[id(node)] for node in graph.outputs]
-    root = outputs[output]
-    varies = _depends_on_inputs(builder.nodes)
+    root = graph.outputs[output]
+    varies = _depends_on_inputs(graph.nodes)
+    ops = builder.ops
+    # Keyed by the nodes of `graph`: a rewriting builder may map two of them to one node.
     cotangents: dict[int, Node] = {}
     if varies[root.index]:
         cotangents[id(root)] = builder.constant(1.0)
@@ -36,17 +46,19 @@ def reverse(graph: Graph, output: int = 0) -> Graph:
             if node.op is None and g is not None:
                 cotangents[id(node)] = g  # an input: keep its gradient
             continue
+        operands = [mapped[id(operand)] for operand in node.operands]
+        out = mapped[id(node)]
         for rule, operand in zip(node.op.vjp, node.operands, strict=True):
             if rule is None or not varies[operand.index]:
                 continue
-            contribution = rule(builder.ops, g, *node.operands, node)
+            contribution = rule(ops, g, *operands, out)
             previous = cotangents.get(id(operand))
             cotangents[id(operand)] = (
                 contribution if previous is None else builder.apply(_ADD, previous, contribution)
             )
     gradients = []
     for node in graph.inputs:
-        gradient = cotangents.get(id(mapped[id(node)]))
+        gradient = cotangents.get(id(node))
         gradients.append(builder.constant(0.0) if gradient is None else gradient)
     names = _output_names(graph)
     gradient_names = tuple(f"d{names[output]}/d{node.name}" for node in graph.inputs)
@@ -61,7 +73,7 @@ def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
     that pull a cotangent back push a tangent forward: ``t_out = sum(rule_i(t_i, ...))``.
     """
     _check_output(graph, output)
-    builder, mapped = _copy(graph)
+    builder, mapped = _copy(graph, GraphBuilder())
     tangents: dict[int, Node] = {}
     for node in graph.inputs:
         tangents[id(mapped[id(node)])] = builder.input(tangent_prefix + node.name)
@@ -84,9 +96,8 @@ def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
     return builder.build([root, tangent], (name, f"jvp({name})"))
 
 
-def _copy(graph: Graph) -> tuple[GraphBuilder, dict[int, Node]]:
-    """A builder holding a copy of ``graph``'s nodes, and old node -> new node."""
-    builder = GraphBuilder()
+def _copy(graph: Graph, builder: GraphBuilder) -> tuple[GraphBuilder, dict[int, Node]]:
+    """``builder`` holding a copy of ``graph``'s nodes, and old node -> new node."""
     mapped: dict[int, Node] = {}
     for node in graph.nodes:
         if node.is_input:

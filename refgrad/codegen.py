@@ -19,18 +19,26 @@ Interpreting a graph costs a dispatch per node; generated code costs only the op
 Three choices shape the code:
 
 * **Meaning comes from the op table.** An op with a ``float_syntax`` (the IEEE-exact Python
-  operators ``+ - *``, unary ``-``, comparisons, selects) is written inline; every other op
+  operators ``+ - *``, unary ``-``, comparisons, selects, relu) is written inline; every other op
   calls its ``forward`` function, bound as ``specialize.forward_name(op)`` (``_div``,
   ``_exp``), so division by zero, ``log(0)`` or ``exp(1000)`` give IEEE results instead of
   Python exceptions. The result is bit for bit what calling ``op.forward`` node by node
-  gives. The NumPy variant writes each op's ``numpy_syntax``: bit for bit too, except where
+  gives. Where the table also gives a ``fast_forward`` (a C function, ``math.pow`` for
+  ``_pow``, that raises where ``forward`` returns an IEEE special), the compiled function
+  runs the same code object with those bound instead, and reruns it with the ``forward``
+  functions if anything raised: a Python-level call less per op, the same bits. The NumPy
+  variant writes each op's ``numpy_syntax``: bit for bit too, except where
   NumPy's own math library rounds differently (its SIMD ``tanh``, within 2 ulp; measured in
   tests/test_codegen.py).
 * **Fusion.** An op node read once, by another node, is written inside its reader's
   expression, so a chain of single-use ops becomes one statement. A statement holds at most
   :data:`MAX_FUSED_OPS` ops, which also bounds the nesting depth far below what Python's
-  parser accepts. An operand that an op's template writes twice (NumPy's relu is
-  ``np.where(x < 0.0, 0.0, x)``) is never inlined, so nothing is computed twice.
+  parser accepts. An operand that an op's template writes twice (relu is
+  ``(0.0 if x < 0.0 else x)``) is never inlined, so nothing is computed twice. An inlined
+  comparison read only for its truth is written as the bare test (``(0.0 if s1 <= 0.0 else
+  g)``, not ``(0.0 if (1.0 if s1 <= 0.0 else 0.0) else g)``), and inlined ``+ - * /``
+  expressions get parentheses only where Python's precedence needs them (less source for
+  CPython's ``compile``, which is most of the compile time).
 * **Memory reuse.** Variables are the slots of a :mod:`refgrad.memory` plan (``s0``, ``s1``,
   ...): a 100,000-node chain needs a handful of locals, and intermediates are freed (NumPy
   arrays included) as soon as their last reader has run.
@@ -140,31 +148,41 @@ def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
         raise ValueError(f"cannot name the generated function {name!r}")
     needed = needed_nodes(graph)
     uses = use_counts(graph, needed)
-    template_of = functools.cache(target.template)  # one lookup per op, not per node
-    inlined = _plan_fusion(graph, template_of, needed, uses)
-    plan = plan_memory(graph, inlined=inlined, skip_dead=True, slot_inputs=False)
+    forms = {op: _form(target.template(op)) for op in _ops_of(graph)}
+    inlined = _plan_fusion(graph, forms, needed, uses)
+    plan = plan_memory(
+        graph, inlined=inlined, skip_dead=True, slot_inputs=False, needed=needed, uses=uses
+    )
     parameters = _parameter_names(graph, reserved)
-    # How each node is read: its parameter, literal, slot or (if inlined) its expression;
-    # `grouped` holds the inlined expressions that need parentheses inside an operator.
+    # How each node is read: its parameter, literal, slot or (if inlined) its expression,
+    # with how tightly that expression binds (see _Form) to parenthesize it where needed.
     texts = {
         node.index: parameter for node, parameter in zip(graph.inputs, parameters, strict=True)
     }
-    grouped: set[int] = set()
+    bindings: dict[int, int] = {}
+    # An inlined comparison also as the bare test (`s1 <= 0.0`), for a reader that only
+    # tests its truth: `(0.0 if s1 <= 0.0 else g)`, not `(0.0 if (1.0 if ...) else g)`.
+    conditions: dict[int, str] = {}
+    slot_of = plan.slot_of
     lines = [f"def {name}({', '.join(parameters)}):"]
     for node in graph.nodes:
-        if node.is_constant:
-            texts[node.index] = _literal(node.value)
-        elif node.op is not None and needed[node.index]:
-            template = template_of(node.op)
-            expression = _fill(template, node.operands, texts, inlined, grouped)
-            if node.index in inlined:
-                texts[node.index] = expression
-                if not _is_atomic(template):
-                    grouped.add(node.index)
+        index = node.index
+        if node.op is None:
+            if node.name is None:  # a constant
+                texts[index] = _literal(node.value)
+        elif needed[index]:
+            form = forms[node.op]
+            filled = _fill(form, node.operands, texts, inlined, bindings, conditions)
+            expression = form.template.format(*filled)
+            if index in inlined:
+                texts[index] = expression
+                bindings[index] = form.binding
+                if form.condition is not None:
+                    conditions[index] = form.condition.format(*filled)
             else:
-                slot = f"s{plan.slot_of[node.index]}"
+                slot = f"s{slot_of[index]}"
                 lines.append(f"    {slot} = {expression}")
-                texts[node.index] = slot
+                texts[index] = slot
     if graph.output_names:  # names are any text: keep each on the comment's one line
         names = (" ".join(str(name).split()) for name in graph.output_names)
         lines.append(f"    # returns: {', '.join(names)}")
@@ -173,29 +191,100 @@ def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
     return _Generated("\n".join(lines) + "\n", plan, parameters, constants)
 
 
+def _ops_of(graph: Graph) -> list[Op]:
+    """The ops ``graph`` uses, each once, in order of first use."""
+    return list(dict.fromkeys(node.op for node in graph.nodes if node.op is not None))
+
+
 def _fill(
-    template: str,
+    form: _Form,
     operands: tuple[Node, ...],
     texts: dict[int, str],
     inlined: frozenset[int],
-    grouped: set[int],
-) -> str:
-    """``template`` with its operands' texts, parenthesized where an operator needs it."""
-    arguments = _argument_positions(template)
+    bindings: dict[int, int],
+    conditions: dict[int, str],
+) -> list[str]:
+    """The texts to write for ``operands`` in ``form``, parenthesized where needed."""
     filled = []
     for position, operand in enumerate(operands):
+        index = operand.index
+        if index not in inlined:
+            filled.append(texts[index])
+            continue
         # An inlined expression is read exactly once: drop it, so big graphs keep little text.
-        if operand.index in inlined:
-            text = texts.pop(operand.index)
-            if operand.index in grouped and position not in arguments:
-                text = f"({text})"
-        else:
-            text = texts[operand.index]
+        text = texts.pop(index)
+        condition = conditions.pop(index, None)
+        if condition is not None and position in form.tests:
+            text = condition
+        elif bindings[index] < form.needs[position]:
+            text = f"({text})"
         filled.append(text)
-    return template.format(*filled)
+    return filled
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates: what an op's template says about how expressions compose inside it.
+# ---------------------------------------------------------------------------------------------
+
+ATOMIC = 100
+"""How tightly a call or a parenthesized group binds: it needs no parentheses anywhere."""
+
+# Python's own precedences (higher binds tighter) for the templates written with them.
+_BINARY_OPERATORS = {"+": 10, "-": 10, "*": 20, "/": 20}  # all left-associative
+_UNARY_MINUS = 30
+
+
+@dataclass(frozen=True)
+class _Form:
+    """An op's template and how expressions compose with it (worked out once per template).
+
+    ``binding``: how tightly an expression made from the template binds (ATOMIC for a call or
+    a parenthesized group, Python's precedence for ``{0} + {1}`` or ``-{0}``, 0 for any other
+    shape, which is then always parenthesized inside another op). ``needs[i]``: how tightly an
+    expression must bind to stand bare at operand ``i`` (0 for a whole call argument).
+    ``once[i]``: operand ``i`` is written once (so it may be inlined there). ``tests``: the
+    operands read only for their truth (``(0.0 if {0} else {1})``). ``condition``: for a
+    comparison written ``(1.0 if TEST else 0.0)``, the bare ``TEST``.
+    """
+
+    template: str
+    binding: int
+    needs: tuple[int, ...]
+    once: tuple[bool, ...]
+    tests: frozenset[int]
+    condition: str | None
 
 
 @functools.cache
+def _form(template: str) -> _Form:
+    positions = sorted({int(digit) for digit in re.findall(r"\{(\d)\}", template)})
+    arguments = _argument_positions(template)
+    binary = re.fullmatch(r"\{0\} (\S+) \{1\}", template)
+    if _is_atomic(template):
+        binding = ATOMIC
+    elif binary is not None and binary.group(1) in _BINARY_OPERATORS:
+        binding = _BINARY_OPERATORS[binary.group(1)]
+    elif template == "-{0}":
+        binding = _UNARY_MINUS
+    else:
+        binding = 0
+    if binding == ATOMIC or binding == 0:
+        needs = tuple(0 if position in arguments else ATOMIC for position in positions)
+    elif binding == _UNARY_MINUS:
+        needs = (_UNARY_MINUS,)  # -(-x) is --x; -x**2 is -(x**2)
+    else:  # left-associative: a - b - c is (a - b) - c, so the right operand binds tighter
+        needs = (binding, binding + 1)
+    condition = re.fullmatch(r"\(1\.0 if (.*) else 0\.0\)", template)
+    return _Form(
+        template,
+        binding,
+        needs,
+        tuple(template.count(f"{{{position}}}") == 1 for position in positions),
+        frozenset(int(digit) for digit in re.findall(r"\bif \{(\d)\} else\b", template)),
+        None if condition is None else condition.group(1),
+    )
+
+
 def _argument_positions(template: str) -> frozenset[int]:
     """The operands that ``template`` writes only as whole call arguments (``f({0}, {1})``).
 
@@ -210,7 +299,6 @@ def _argument_positions(template: str) -> frozenset[int]:
     )
 
 
-@functools.cache
 def _is_atomic(template: str) -> bool:
     """Is every expression made from ``template`` one call or one parenthesized group?
 
@@ -229,7 +317,7 @@ def _is_atomic(template: str) -> bool:
 
 
 def _plan_fusion(
-    graph: Graph, template_of: Callable[[Op], str], needed: list[bool], uses: list[int]
+    graph: Graph, forms: dict[Op, _Form], needed: list[bool], uses: list[int]
 ) -> frozenset[int]:
     """The op nodes to write inside their reader's expression.
 
@@ -242,13 +330,13 @@ def _plan_fusion(
     for node in graph.nodes:
         if node.op is None or not needed[node.index]:
             continue
-        template = template_of(node.op)
+        once = forms[node.op].once
         total = 1
         for position, operand in enumerate(node.operands):
             if (
                 operand.op is not None
                 and uses[operand.index] == 1
-                and template.count(f"{{{position}}}") == 1
+                and once[position]
                 and total + size[operand.index] <= MAX_FUSED_OPS
             ):
                 inlined.add(operand.index)
@@ -305,26 +393,32 @@ def _literal(number: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(source: str, name: str, namespace: dict[str, Any]) -> tuple[Callable, str]:
-    """Compile ``source`` under a fresh file name that linecache can show; return the function."""
+def _load(source: str, name: str, *namespaces: dict[str, Any]) -> tuple[list[Callable], str]:
+    """Compile ``source`` once, under a fresh file name that linecache can show, and define
+    its function in each namespace (one code object, different globals)."""
     filename = f"<refgrad-compiled-{next(_file_numbers)}>"
-    exec(compile(source, filename, "exec"), namespace)
+    code = compile(source, filename, "exec")
+    functions = []
+    for namespace in namespaces:
+        exec(code, namespace)
+        functions.append(namespace[name])
     # mtime None: linecache.checkcache never evicts it (there is no file to compare with).
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    return namespace[name], filename
+    return functions, filename
 
 
 class _Compiled:
     """What both compiled kinds share: the source, the memory plan, the linecache entry."""
 
     def __init__(
-        self, graph: Graph, generated: _Generated, name: str, namespace: dict[str, Any]
+        self, graph: Graph, generated: _Generated, name: str, *namespaces: dict[str, Any]
     ) -> None:
         self.source = generated.source
         self.plan = generated.plan
         self.input_names = tuple(node.name for node in graph.inputs)
         self.name = name
-        self.function, self.filename = _load(generated.source, name, namespace)
+        self.functions, self.filename = _load(generated.source, name, *namespaces)
+        self.function = self.functions[0]
         # The linecache entry lives as long as this object (tracebacks need it, nothing else).
         weakref.finalize(self, linecache.cache.pop, self.filename, None)
 
@@ -339,19 +433,51 @@ class _Compiled:
         return f"<{type(self).__name__} {self.name}({', '.join(self.input_names)}): {self.plan}>"
 
 
+_FAST_FORWARDS = {forward_name(op): op.fast_forward for op in OPS.values() if op.fast_forward}
+"""The C functions compiled code tries first, by the name the code calls (see ops.Op)."""
+
+
 class CompiledFunction(_Compiled):
     """A graph compiled to a Python function over floats.
 
     ``compiled(*floats)`` returns a tuple of floats, one per output. ``.function`` is the
-    generated function itself (no argument checks: the fastest call), ``.source`` its text,
-    ``.plan`` the memory plan and ``.filename`` its linecache name.
+    generated function itself, calling each op's IEEE ``forward`` (no argument checks).
+    ``.unchecked`` is the fastest call (no checks either): where the op table gives an op a
+    ``fast_forward`` (a C function that raises where ``forward`` returns an IEEE special),
+    the same code runs with it, and again as ``.function`` if that raises; the results are
+    ``.function``'s, bit for bit. ``.source`` is the code's text, ``.plan`` the memory plan
+    and ``.filename`` its linecache name.
     """
+
+    def __init__(
+        self, graph: Graph, generated: _Generated, name: str, namespace: dict[str, Any]
+    ) -> None:
+        called = {forward_name(node.op) for node in graph.nodes if node.op is not None}
+        if called.isdisjoint(_FAST_FORWARDS):
+            super().__init__(graph, generated, name, namespace)
+            self.unchecked = self.function
+        else:
+            super().__init__(graph, generated, name, namespace, {**namespace, **_FAST_FORWARDS})
+            self.unchecked = _fast_then_safe(self.functions[1], self.function)
 
     def __call__(self, *inputs: float) -> tuple[float, ...]:
         self._check_count(inputs)
         if all(type(number) is float for number in inputs):
-            return self.function(*inputs)
-        return self.function(*map(_as_float, inputs, self.input_names))
+            return self.unchecked(*inputs)
+        return self.unchecked(*map(_as_float, inputs, self.input_names))
+
+
+def _fast_then_safe(fast: Callable, safe: Callable) -> Callable[..., tuple[float, ...]]:
+    """``fast(*inputs)``, or ``safe(*inputs)`` where ``fast`` raises (generated code is pure,
+    so running it twice is harmless)."""
+
+    def call(*inputs: float) -> tuple[float, ...]:
+        try:
+            return fast(*inputs)
+        except (ArithmeticError, ValueError):
+            return safe(*inputs)
+
+    return call
 
 
 def _as_float(number: object, name: str) -> float:

@@ -32,7 +32,9 @@ class GraphError(ValueError):
     """A graph is not well formed, or a graph was used with the wrong arguments."""
 
 
-@dataclass(eq=False)  # nodes are identities: two equal-looking nodes are still two nodes
+@dataclass(
+    eq=False, slots=True
+)  # nodes are identities: two equal-looking nodes are still two nodes
 class Node:
     """One SSA value: an input, a constant, or an op applied to earlier nodes."""
 
@@ -179,14 +181,29 @@ class GraphBuilder:
 
     def apply(self, op: Op, *operands: Node | float) -> Node:
         """``op`` applied to nodes (or numbers, which become constants), interned."""
+        return self.interned(op, self._operand_nodes(op, operands))
+
+    def _operand_nodes(self, op: Op, operands: tuple[Node | float, ...]) -> tuple[Node, ...]:
+        """``operands`` checked against ``op``'s arity, numbers made constants."""
         if len(operands) != op.arity:
             raise GraphError(f"{op.name} takes {op.arity} operands, got {len(operands)}")
-        # (A list comprehension and a flat key: this runs once per node of every pass.)
-        nodes = tuple([o if type(o) is Node else self._as_node(o) for o in operands])
-        key = (op, *map(id, nodes))
+        for operand in operands:  # (a loop, no copy, when all are nodes: it runs per node)
+            if type(operand) is not Node:
+                return tuple([self._as_node(operand) for operand in operands])
+        return operands
+
+    def interned(self, op: Op, operands: tuple[Node, ...]) -> Node:
+        """The node ``op(*operands)``, made unless it exists: no checks, no rewriting.
+
+        ``apply`` is the door that checks and converts; a subclass that rewrites nodes as
+        they are made (refgrad.passes.simplify.SimplifyingBuilder) overrides it and ends here.
+        """
+        key = (op, *map(id, operands))  # a flat key: cheaper to build and hash
         node = self._interned.get(key)
         if node is None:
-            node = self._interned[key] = self._add(Node(len(self.nodes), op, nodes))
+            nodes = self.nodes
+            node = self._interned[key] = Node(len(nodes), op, operands)
+            nodes.append(node)
         return node
 
     def build(self, outputs: Sequence[Node], output_names: Iterable[str] = ()) -> Graph:

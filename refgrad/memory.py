@@ -26,7 +26,7 @@ import heapq
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from refgrad.graph import Graph, GraphError, Node
+from refgrad.graph import Graph, GraphError
 
 
 @dataclass(frozen=True)
@@ -82,18 +82,23 @@ def plan_memory(
     inlined: Collection[int] = frozenset(),
     skip_dead: bool = False,
     slot_inputs: bool = True,
+    needed: list[bool] | None = None,
+    uses: list[int] | None = None,
 ) -> MemoryPlan:
     """Assign slots to the nodes of ``graph`` so that no slot is overwritten while needed.
 
     ``inlined``: indices of op nodes computed inside their only user's expression (each must
     have exactly one use, by another node). ``skip_dead``: give no slot to nodes that no output
     needs. ``slot_inputs``: give inputs slots (False when they stay in function parameters).
+    ``needed`` and ``uses``: :func:`needed_nodes` and :func:`use_counts` of the graph (with
+    ``skip_dead``), if the caller has them already.
     Deterministic: nodes are visited in order and always take the lowest free slot.
     """
     count = len(graph.nodes)
-    needed = needed_nodes(graph) if skip_dead else [True] * count
+    if needed is None:
+        needed = needed_nodes(graph) if skip_dead else [True] * count
     inlined = frozenset(inlined)
-    home = _homes(graph, inlined, needed)
+    home = _homes(graph, inlined, needed, uses or use_counts(graph, needed))
     last_use = _last_uses(graph, home, needed)
 
     slot_of: list[int | None] = [None] * count
@@ -102,7 +107,9 @@ def plan_memory(
     slot_count = 0
     for node in graph.nodes:
         position = node.index
-        if not _gets_slot(node, needed, inlined, slot_inputs):
+        if not needed[position] or position in inlined:
+            continue
+        if node.op is None and (node.name is None or not slot_inputs):  # constant; input
             continue
         # Every last use is such a statement (a computed op node), so nothing is missed.
         for finished in dying.pop(position, ()):  # their last reader is this statement
@@ -119,20 +126,13 @@ def plan_memory(
     return MemoryPlan(tuple(slot_of), tuple(last_use), slot_count, count)
 
 
-def _gets_slot(node: Node, needed: list[bool], inlined: frozenset[int], slot_inputs: bool) -> bool:
-    if node.is_constant or not needed[node.index] or node.index in inlined:
-        return False
-    return slot_inputs or not node.is_input
-
-
-def _homes(graph: Graph, inlined: frozenset[int], needed: list[bool]) -> list[int]:
+def _homes(graph: Graph, inlined: frozenset[int], needed: list[bool], uses: list[int]) -> list[int]:
     """Per node: the position of the statement that computes it.
 
     A node's own position, unless it is inlined: then wherever its only user is computed,
     found by a backward sweep (a user comes after its operands).
     """
     user_of: dict[int, int] = {}
-    uses = use_counts(graph, needed)
     for node in graph.nodes:
         if needed[node.index]:
             for operand in node.operands:
@@ -156,8 +156,10 @@ def _last_uses(graph: Graph, home: list[int], needed: list[bool]) -> list[int]:
     last_use = list(range(len(graph.nodes)))
     for node in graph.nodes:
         if needed[node.index]:
+            reader = home[node.index]
             for operand in node.operands:
-                last_use[operand.index] = max(last_use[operand.index], home[node.index])
+                if reader > last_use[operand.index]:  # (not max(): this runs per operand)
+                    last_use[operand.index] = reader
     for node in graph.outputs:
         last_use[node.index] = len(graph.nodes)
     return last_use

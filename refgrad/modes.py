@@ -26,7 +26,8 @@ from refgrad.codegen import compile_numpy, compile_python
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
-from refgrad.passes.pipeline import SINGLE_SWEEP, optimize
+from refgrad.passes import dce
+from refgrad.passes.simplify import SimplifyingBuilder
 from refgrad.trace import TraceEscapeWarning, trace
 from refgrad.value import Value, _backpropagate, _constant, _tie
 
@@ -85,7 +86,8 @@ class _Staged:
     def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
         self.f = f
         self.build = build
-        self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
+        # key -> [(guard outcomes, what build made, its unchecked call)]
+        self.specialisations: dict[object, list[tuple[tuple[bool, ...], object, Callable]]] = {}
         self.escaped: str | None = None
 
     def sources(self) -> list[str]:
@@ -93,7 +95,7 @@ class _Staged:
         return [
             run.source
             for entries in self.specialisations.values()
-            for _, run in entries
+            for _, run, _ in entries
             if hasattr(run, "source")
         ]
 
@@ -102,11 +104,12 @@ class _Staged:
         if self.escaped or _nesting_depth > 0 or key is None:
             return _eager(self.f, args, kwargs, positions)
         inputs = [_as_input(args[position], position) for position in positions]
-        for expected, run in self.specialisations.get(key, ()):
-            result = _unpack(run(*inputs), expected, len(positions))
+        for expected, _, call in self.specialisations.get(key, ()):
+            result = _unpack(call(*inputs), expected, len(positions))
             if result is not None:
                 return result
-        traced = trace(self.f, args, kwargs, positions)
+        with collector_paused():
+            traced = trace(self.f, args, kwargs, positions)
         if traced.escaped:
             self.escaped = traced.escaped
             warnings.warn(
@@ -118,9 +121,12 @@ class _Staged:
             )
             return _eager(self.f, args, kwargs, positions)
         expected = tuple(guard.expected for guard in traced.guards)
-        run = self.build(_optimized(reverse(traced.graph, output=0)))
-        self.specialisations.setdefault(key, []).append((expected, run))
-        result = _unpack(run(*inputs), expected, len(positions))
+        with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
+            run = self.build(_gradient_graph(traced.graph))
+        # Inputs are floats already (_as_input): skip the argument checks of run's __call__.
+        call = getattr(run, "unchecked", run)
+        self.specialisations.setdefault(key, []).append((expected, run, call))
+        result = _unpack(call(*inputs), expected, len(positions))
         if result is None:  # only if a comparison gave a different answer on the same floats
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
@@ -171,7 +177,8 @@ class _Batched:
                 self._eagerly(args, kwargs, positions, arrays, todo, value, gradients)
                 break
             expected = tuple(guard.expected for guard in traced.guards)
-            run = compile_numpy(_optimized(reverse(traced.graph, output=0)))
+            with collector_paused():
+                run = compile_numpy(_gradient_graph(traced.graph))
             entries.append((expected, run))
             todo = self._fill(run(*arrays), expected, todo, value, gradients)
         return value, tuple(gradients)
@@ -224,22 +231,31 @@ def _point(args, positions, arrays, index: int) -> list:
     return point
 
 
-def _optimized(graph: Graph) -> Graph:
-    """The gradient graph after the optimisation passes (differentiate first, then optimise:
-    a rewrite that keeps values need not keep derivatives)."""
-    return optimize(graph, SINGLE_SWEEP, max_rounds=1)[0]
+def _gradient_graph(traced: Graph) -> Graph:
+    """The traced graph and its gradient, optimised.
+
+    Differentiated first, then optimised (a rewrite that keeps values need not keep
+    derivatives), but in one go: ``reverse`` emits into a SimplifyingBuilder, which leaves the
+    graph in the normal form the optimiser's single sweep gives (refgrad.passes.pipeline);
+    only dead code is left to remove. No ``verify()``: a builder makes well-formed graphs,
+    and the tests verify them.
+    """
+    return dce.run(reverse(traced, output=0, builder=SimplifyingBuilder())).graph
 
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
     """(value, gradients) if the guard outputs match ``expected``, else None."""
-    guards = outputs[1 : 1 + len(expected)]
-    if any((g != 0.0) != want for g, want in zip(guards, expected, strict=True)):
-        return None
-    return outputs[0], tuple(outputs[len(outputs) - n_gradients :])
+    if expected:  # (a function without comparisons has nothing to check: the common case)
+        guards = outputs[1 : 1 + len(expected)]
+        if any((g != 0.0) != want for g, want in zip(guards, expected, strict=True)):
+            return None
+    return outputs[0], outputs[len(outputs) - n_gradients :]
 
 
 def _cache_key(args, kwargs, positions):
     """The non-differentiated arguments, which a trace bakes in; None if not hashable."""
+    if not kwargs and len(positions) == len(args):  # every argument differentiated
+        return (len(args), positions, (), ())
     fixed = tuple((i, arg) for i, arg in enumerate(args) if i not in positions)
     key = (len(args), positions, fixed, tuple(sorted(kwargs.items())))
     try:
@@ -250,6 +266,8 @@ def _cache_key(args, kwargs, positions):
 
 
 def _as_input(argument: object, position: int) -> float:
+    if type(argument) is float:  # the common case, before the slower checks below
+        return argument
     if isinstance(argument, Value):
         return argument._data
     if isinstance(argument, bool) or not _is_real(argument):

@@ -25,6 +25,7 @@ Only this module names calculus; every mode of refgrad reads it.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable
@@ -179,13 +180,19 @@ class Op:
     syntax: str = ""
     precedence: int = 100
     # A Python expression over floats that computes `forward` exactly, where one exists (the
-    # IEEE-safe operators); generated code inlines it instead of calling `forward`.
+    # IEEE-safe operators); generated code inlines it instead of calling `forward` (an operand
+    # written twice is computed once, into a variable).
     float_syntax: str | None = None
     # The same op over float64 NumPy arrays (and numbers), elementwise, as an expression over
     # ``np``; run under ``np.errstate(all="ignore")`` it gives ``forward``'s IEEE results (bit for
     # bit where NumPy calls the same libm function; see tests/test_codegen.py for the one op
     # where it does not). An operand written twice here is evaluated once by generated code.
     numpy_syntax: str | None = None
+    # A C function that returns exactly what `forward` returns wherever it returns, and raises
+    # (ArithmeticError or ValueError) where `forward` gives an IEEE special result instead
+    # (a pole, an overflow, a domain error). Compiled code calls it, saving the Python-level
+    # wrapper, and reruns with `forward` if anything raised (refgrad/codegen.py).
+    fast_forward: Callable[..., float] | None = None
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -244,6 +251,7 @@ _rows = (
         syntax="{0} / {1}",
         numpy_syntax="np.divide({0}, {1})",
         precedence=20,
+        fast_forward=operator.truediv,  # ieee_div without its ZeroDivisionError handler
     ),
     Op(
         "neg",
@@ -285,6 +293,7 @@ _rows = (
         syntax="{0} ** {1}",
         numpy_syntax="np.power({0}, {1})",  # C pow: (-8) ** (1/3) is nan
         precedence=40,
+        fast_forward=math.pow,  # ieee_pow without its handlers
     ),
     Op(
         "exp",
@@ -293,6 +302,7 @@ _rows = (
         vjp=(lambda F, g, x, out: F.mul(g, out),),  # torch: grad * result
         syntax="{0}.exp()",
         numpy_syntax="np.exp({0})",
+        fast_forward=math.exp,  # ieee_exp without its OverflowError handler
     ),
     Op(
         "log",
@@ -336,6 +346,7 @@ _rows = (
         domain="x != 0",
         kinks=(Kink("x = 0", "relu'(0) = 0 (torch and jax)"),),
         syntax="{0}.relu()",
+        float_syntax="(0.0 if {0} < 0.0 else {0})",  # ieee_relu, inline
         numpy_syntax="np.where({0} < 0.0, 0.0, {0})",  # not np.maximum: keeps -0.0
     ),
     Op(
@@ -367,6 +378,7 @@ _rows = (
         ),
         syntax="{0}.sqrt()",
         numpy_syntax="np.sqrt({0})",
+        fast_forward=math.sqrt,  # raises ValueError exactly where ieee_sqrt gives nan
     ),
     Op(
         "abs",
@@ -453,9 +465,8 @@ class OpNamespace:
 
 
 def _bind(apply: Callable[..., object], op: Op) -> Callable[..., object]:
-    def call(*operands: object) -> object:
-        return apply(op, *operands)
-
+    # A partial, not a closure: one Python call less for every node a rule makes.
+    call = functools.partial(apply, op)
     call.__name__ = op.name
     return call
 

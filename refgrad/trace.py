@@ -169,6 +169,14 @@ def _as_constant_value(out: object, f: Callable) -> Value:
     return value_module._constant(float(out))
 
 
+def _operands_last_first(value: Value) -> tuple[Value, ...]:
+    # (Value.operands reversed, read from its slots: this runs for every traced node.)
+    lhs, rhs = value._lhs, value._rhs
+    if rhs is not None:
+        return (rhs, lhs)
+    return () if lhs is None else (lhs,)
+
+
 def _to_graph(
     out: Value,
     leaves: Sequence[Value],
@@ -184,14 +192,14 @@ def _to_graph(
     for _, left, right, _ in comparisons:
         roots += [left, right]
     # operands pushed last to first, so the first operand is converted first
-    for value in post_order(roots, lambda value: reversed(value.operands), set(nodes)):
+    for value in post_order(roots, _operands_last_first, set(nodes)):
         if id(value) in nodes:
             continue
         if value._producer is None or value.is_leaf:
             nodes[id(value)] = builder.constant(value._data)  # constant, or closed over
         else:
             operands = [nodes[id(operand)] for operand in value.operands]
-            nodes[id(value)] = builder.apply(value.op, *operands)
+            nodes[id(value)] = builder.interned(value.op, tuple(operands))
     guard_nodes = [
         builder.apply(OPS[name], nodes[id(left)], nodes[id(right)])
         for name, left, right, _ in comparisons

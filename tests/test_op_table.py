@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+import struct
 
 import pytest
 
@@ -36,7 +38,22 @@ def test_every_row_is_complete(op):
     else:
         assert op.vjp == ()
     assert op.syntax.count("{") == op.arity
-    assert op.float_syntax is None or op.float_syntax.count("{") == op.arity
+    # (float_syntax may write an operand twice: relu is "(0.0 if {0} < 0.0 else {0})")
+    assert op.float_syntax is None or len(set(re.findall(r"\{\d\}", op.float_syntax))) == op.arity
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in ops.OPS.values() if op.fast_forward], ids=lambda op: op.name
+)
+def test_fast_forward_is_forward_or_raises(op):
+    # Compiled code runs fast_forward and reruns with forward when it raises (codegen.py).
+    for operands in itertools.product(SPECIAL, repeat=op.arity):
+        try:
+            fast = op.fast_forward(*operands)
+        except (ArithmeticError, ValueError):
+            continue
+        expected = op.forward(*operands)
+        assert struct.pack("<d", fast) == struct.pack("<d", expected), operands  # bit for bit
 
 
 @pytest.mark.parametrize("name", ["div", "pow", "log", "sqrt", "relu", "abs"])

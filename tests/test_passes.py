@@ -165,6 +165,21 @@ def test_every_rewrite_in_the_table_is_tested_and_documented():
         assert pattern in documented, f"document {pattern!r} in simplify's table"
 
 
+def test_rewrites_that_claim_to_need_a_constant_never_match_without_one():
+    # simplify skips those rows on nodes without a constant operand: check every claim on
+    # operands of every shape but a constant (inputs, each op over inputs, the same node).
+    builder = GraphBuilder()
+    x, y = builder.input("x"), builder.input("y")
+    shapes = [x, y] + [builder.apply(op, *(x, y)[: op.arity]) for op in OPS.values()]
+    shapes.append(builder.apply(OPS["zero_where"], x, builder.apply(OPS["zero_where"], x, y)))
+    for rewrite in simplify.REWRITES:
+        if not rewrite.needs_constant:
+            continue
+        arity = OPS[rewrite.op].arity
+        for operands in itertools.product(shapes, repeat=arity):
+            assert rewrite.apply(*operands) is None, (rewrite.pattern, operands)
+
+
 def test_pow_by_one_returns_its_base_at_every_binade_boundary_and_random_bits():
     # x ** 1.0 -> x leans on libm: C99 does not promise pow(x, 1) = x for finite x.
     pow_ = OPS["pow"].forward

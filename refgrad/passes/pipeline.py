@@ -48,7 +48,8 @@ DEFAULT: tuple[Pass, ...] = (
 # One sweep of simplify-with-folding (re-interning as it goes, so also CSE), then DCE: every
 # node comes out in normal form because its operands already are (the sweep is in topological
 # order), so one round reaches DEFAULT's fixed point at a third of the cost
-# (tests/test_passes.py checks that DEFAULT then finds nothing to do). The modes use this.
+# (tests/test_passes.py checks that DEFAULT then finds nothing to do). The modes get the same
+# normal form without a sweep: autodiff.reverse emits into a simplify.SimplifyingBuilder.
 SINGLE_SWEEP: tuple[Pass, ...] = (
     Pass("simplify+fold", functools.partial(simplify.run, fold=True)),
     Pass("dce", dce.run),

@@ -90,7 +90,6 @@ dead-code elimination.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -120,6 +119,9 @@ class Rewrite:
     op: str  # the op at the root of the pattern
     pattern: str  # as the module docstring's table writes it
     apply: Callable[..., Replacement | None]
+    # True if it can match only when an operand is a constant: the pass then skips it on
+    # other nodes, which are most nodes (tests/test_passes.py checks every row's claim).
+    needs_constant: bool = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,13 +129,15 @@ class Rewrite:
 # ---------------------------------------------------------------------------------------------
 
 
-def _bits(number: float) -> bytes:
-    return struct.pack("<d", number)
-
-
 def _is(node: Node, number: float) -> bool:
-    """``node`` is the constant ``number``, bit for bit."""
-    return node.is_constant and _bits(node.value) == _bits(number)
+    """``node`` is the constant ``number`` (never nan), bit for bit: equal, and the same sign
+    (which only tells 0.0 from -0.0). Written out, not ``struct.pack``: it runs per node."""
+    return (
+        node.op is None
+        and node.name is None
+        and node.value == number
+        and math.copysign(1.0, node.value) == math.copysign(1.0, number)
+    )
 
 
 def _is_zero(node: Node) -> bool:
@@ -186,7 +190,9 @@ def _comparison_rewrites() -> tuple[Rewrite, ...]:
         pattern = f"x {symbol} nan, nan {symbol} x -> {unordered}"
         rewrites.append(Rewrite(name, pattern, _with_nan(unordered)))
         if name in ("lt", "gt"):
-            rewrites.append(Rewrite(name, f"x {symbol} x -> 0.0", _never_strictly_less))
+            rewrites.append(
+                Rewrite(name, f"x {symbol} x -> 0.0", _never_strictly_less, needs_constant=False)
+            )
     return tuple(rewrites)
 
 
@@ -206,18 +212,23 @@ REWRITES: tuple[Rewrite, ...] = (
         "sub",
         "x - (-y) -> x + y",
         lambda x, y: Build(_ADD, (x, _inner(y))) if _is_op(y, "neg") else None,
+        needs_constant=False,
     ),
     Rewrite(
         "add",
         "x + (-y) -> x - y",
         lambda x, y: Build(_SUB, (x, _inner(y))) if _is_op(y, "neg") else None,
+        needs_constant=False,
     ),
     Rewrite(
         "add",
         "(-x) + y -> y - x",
         lambda x, y: Build(_SUB, (y, _inner(x))) if _is_op(x, "neg") else None,
+        needs_constant=False,
     ),
-    Rewrite("neg", "-(-x) -> x", lambda x: _inner(x) if _is_op(x, "neg") else None),
+    Rewrite(
+        "neg", "-(-x) -> x", lambda x: _inner(x) if _is_op(x, "neg") else None, needs_constant=False
+    ),
     Rewrite("pow", "x ** 1.0 -> x", lambda x, y: x if _is(y, 1.0) else None),
     Rewrite("pow", "x ** ±0.0 -> 1.0", lambda x, y: 1.0 if _is_zero(y) else None),
     Rewrite("pow", "1.0 ** y -> 1.0", lambda x, y: 1.0 if _is(x, 1.0) else None),
@@ -225,11 +236,32 @@ REWRITES: tuple[Rewrite, ...] = (
         "abs",
         "abs(-x) -> abs(x)",
         lambda x: Build(_ABS, (_inner(x),)) if _is_op(x, "neg") else None,
+        needs_constant=False,
     ),
-    Rewrite("abs", "abs(abs(x)) -> abs(x)", lambda x: x if _is_op(x, "abs") else None),
-    Rewrite("relu", "relu(relu(x)) -> relu(x)", lambda x: x if _is_op(x, "relu") else None),
-    Rewrite("relu", "relu(abs(x)) -> abs(x)", lambda x: x if _is_op(x, "abs") else None),
-    Rewrite("sign", "sign(sign(x)) -> sign(x)", lambda x: x if _is_op(x, "sign") else None),
+    Rewrite(
+        "abs",
+        "abs(abs(x)) -> abs(x)",
+        lambda x: x if _is_op(x, "abs") else None,
+        needs_constant=False,
+    ),
+    Rewrite(
+        "relu",
+        "relu(relu(x)) -> relu(x)",
+        lambda x: x if _is_op(x, "relu") else None,
+        needs_constant=False,
+    ),
+    Rewrite(
+        "relu",
+        "relu(abs(x)) -> abs(x)",
+        lambda x: x if _is_op(x, "abs") else None,
+        needs_constant=False,
+    ),
+    Rewrite(
+        "sign",
+        "sign(sign(x)) -> sign(x)",
+        lambda x: x if _is_op(x, "sign") else None,
+        needs_constant=False,
+    ),
     # zero_where(c, a) is "0.0 if c else a" (see ops.zero_where): truthiness decides, so a
     # constant condition decides the select, nan (truthy) included.
     Rewrite("zero_where", "zero_where(±0.0, a) -> a", lambda c, a: a if _is_zero(c) else None),
@@ -243,6 +275,7 @@ REWRITES: tuple[Rewrite, ...] = (
         "zero_where",
         "zero_where(c, zero_where(c, a)) -> zero_where(c, a)",
         lambda c, a: a if _is_op(a, "zero_where") and a.operands[0] is c else None,
+        needs_constant=False,
     ),
     *_comparison_rewrites(),
 )
@@ -250,14 +283,19 @@ REWRITES: tuple[Rewrite, ...] = (
 _BY_OP: dict[Op, tuple[Rewrite, ...]] = {
     op: tuple(rewrite for rewrite in REWRITES if rewrite.op == name) for name, op in OPS.items()
 }
+# The same, for nodes without a constant operand.
+_BY_OP_WITHOUT_CONSTANTS: dict[Op, tuple[Rewrite, ...]] = {
+    op: tuple(rewrite for rewrite in rewrites if not rewrite.needs_constant)
+    for op, rewrites in _BY_OP.items()
+}
 
 
-def _first_match(op: Op, operands: tuple[Node, ...]) -> tuple[Rewrite, Replacement] | None:
-    for rewrite in _BY_OP.get(op, ()):
-        replacement = rewrite.apply(*operands)
-        if replacement is not None:
-            return rewrite, replacement
-    return None
+def _constant_count(operands: tuple[Node, ...]) -> int:
+    count = 0
+    for operand in operands:  # (a loop: this runs for every node made)
+        if operand.op is None and operand.name is None:  # Node.is_constant, inline
+            count += 1
+    return count
 
 
 def simplified(
@@ -278,19 +316,41 @@ def simplified(
     or strips one ``neg`` off an operand, and operands are finite.
     """
     while True:
-        if fold and op.pure and all(operand.is_constant for operand in operands):
+        constants = _constant_count(operands)
+        if fold and constants == len(operands) and op.pure:
             fired["fold"] = fired.get("fold", 0) + 1
             return builder.constant(op.forward(*(operand.value for operand in operands)))
-        match = _first_match(op, operands)
-        if match is None:
-            return builder.apply(op, *operands)
-        rewrite, replacement = match
+        candidates = _BY_OP[op] if constants else _BY_OP_WITHOUT_CONSTANTS[op]
+        for rewrite in candidates:
+            replacement = rewrite.apply(*operands)
+            if replacement is not None:
+                break
+        else:
+            return builder.interned(op, operands)
         fired[rewrite.pattern] = fired.get(rewrite.pattern, 0) + 1
         if isinstance(replacement, Node):
             return replacement
         if isinstance(replacement, float):
             return builder.constant(replacement)
         op, operands = replacement
+
+
+class SimplifyingBuilder(GraphBuilder):
+    """A graph builder that simplifies and folds every node as it is made.
+
+    Operands arrive already simplified (they were made here too), so a graph built here is
+    in the normal form one sweep of this pass with folding gives, without the sweep:
+    :func:`refgrad.autodiff.reverse` emits the gradient graph into one. Nodes that rewrites
+    leave unused stay, for dead-code elimination. ``fired`` counts the rewrites, as ``run``
+    does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fired: dict[str, int] = {}
+
+    def apply(self, op: Op, *operands: Node | float) -> Node:
+        return simplified(self, op, self._operand_nodes(op, operands), self.fired, fold=True)
 
 
 def run(graph: Graph, fold: bool = False) -> PassResult:
