@@ -24,7 +24,8 @@ each entry of the gradient. The policy, per quantity:
 4. **Verdict.** A target that raises where a reference returns numbers is *exception
    divergence*; a special-value difference is *nan-inf mismatch*; a finite difference beyond
    tolerance is *target bug*, unless the analysis says the first-order bound cannot be trusted
-   at this case (*ill-conditioned*).
+   at this case (*ill-conditioned*); there, references that disagree are no surprise either,
+   and the case is *ill-conditioned* too.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class Consensus:
     slack: float  # the reference's own error, added to the tolerance
     disagreeing: tuple[str, ...] = ()
     unreliable_fd: bool = False
+    interval: bool = False  # True at a kink: [low, high] spans the one-sided derivatives
+
+    @property
+    def expected(self) -> float | None:
+        return None if self.interval else self.low
 
 
 def quantity_names(n_inputs: int) -> list[str]:
@@ -135,7 +141,8 @@ def judge(
         for index, name in enumerate(quantity_names(len(target.gradient)))
     ]
     worst = min(judgements, key=lambda j: SEVERITY.index(j.verdict))
-    if worst.verdict in BUG_VERDICTS and analysis is not None and analysis.ill_conditioned:
+    doubtful = BUG_VERDICTS | {Verdict.REFERENCES_DISAGREE}
+    if worst.verdict in doubtful and analysis is not None and analysis.ill_conditioned:
         worst = Judgement(
             Verdict.ILL_CONDITIONED,
             f"{worst.explanation}; but {analysis.ill_conditioned}",
@@ -180,7 +187,7 @@ def _judge_quantity(name, index, target, references, bounds) -> Judgement:
 
 
 def _mismatch(got: float, consensus: Consensus, bounds, index):
-    expected = consensus.low if consensus.low == consensus.high else None
+    expected = consensus.expected
     if not (math.isfinite(got) and math.isfinite(consensus.low) and math.isfinite(consensus.high)):
         if expected is not None and _same_special(got, expected):
             return None
@@ -231,10 +238,8 @@ def _anchored(index, references, bounds) -> Consensus | None:
     truth = references["mpmath"]
     anchor = quantities(truth)[index]
     slack = _error_estimates(truth)[index] + UNIT_ROUNDOFF * abs(anchor)
-    if truth.one_sided is not None and index > 0:
-        low, high = sorted(truth.one_sided[index - 1])
-    else:
-        low = high = anchor
+    interval = truth.one_sided is not None and index > 0
+    low, high = sorted(truth.one_sided[index - 1]) if interval else (anchor, anchor)
     disagreeing = []
     for name in FLOAT64_REFERENCES:
         if name in references:
@@ -245,7 +250,7 @@ def _anchored(index, references, bounds) -> Consensus | None:
     if disagreeing and len(disagreeing) == sum(n in references for n in FLOAT64_REFERENCES):
         return None  # no float64 engine backs the ground truth: do not judge on it alone
     unreliable = "fd" in references and not _fd_agrees(index, references["fd"], anchor, bounds)
-    return Consensus(low, high, slack, tuple(disagreeing), unreliable)
+    return Consensus(low, high, slack, tuple(disagreeing), unreliable, interval)
 
 
 def _fd_agrees(index, fd: Outcome, expected: float, bounds) -> bool:

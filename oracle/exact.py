@@ -238,6 +238,8 @@ def analyze(program: Program, point: Sequence[float]) -> Analysis:
         adjoints, adjoint_bounds = _reverse_bounds(program, slopes, local)
         reason = _ill_conditioning(program, values, slopes, forward)
     n = program.n_inputs
+    if not all(math.isfinite(b) for b in (forward[-1], *adjoint_bounds[:n])):
+        reason = reason or "the error bound overflows the float64 range"
     return Analysis(
         values=tuple(values),
         gradient=tuple(adjoints[:n]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -34,15 +35,20 @@ class Outcome:
         return self.error is None
 
     def to_json(self) -> dict:
-        data = {"value": self.value, "gradient": list(self.gradient)}
+        data = {"value": json_float(self.value), "gradient": [json_float(g) for g in self.gradient]}
         if self.error is not None:
             data["error"] = self.error
         if self.gradient_error is not None:
-            data["value_error"] = self.value_error
-            data["gradient_error"] = list(self.gradient_error)
+            data["value_error"] = json_float(self.value_error)
+            data["gradient_error"] = [json_float(e) for e in self.gradient_error]
         if self.one_sided is not None:
-            data["one_sided"] = [list(pair) for pair in self.one_sided]
+            data["one_sided"] = [[json_float(x) for x in pair] for pair in self.one_sided]
         return data
+
+
+def json_float(number: float) -> float | str:
+    """Strict JSON has no nan or inf: those are written as the strings "nan", "inf", "-inf"."""
+    return number if math.isfinite(number) else repr(float(number))
 
 
 def describe(error: BaseException) -> str:

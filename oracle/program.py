@@ -81,6 +81,13 @@ class Program:
                     counts[operand] += 1
         return counts
 
+    def depth(self) -> int:
+        """The number of steps on the longest chain from an input to the output."""
+        depths = [0] * self.n_inputs
+        for step in self.steps:
+            depths.append(1 + max(depths[o] for o in step.operands if isinstance(o, int)))
+        return depths[-1]
+
     def inputs_reaching_output(self) -> set[int]:
         """The inputs the output depends on through some chain of steps."""
         reaching = {self.output}

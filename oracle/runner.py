@@ -28,6 +28,7 @@ from hypothesis.errors import Flaky, HypothesisWarning
 from oracle import references as reference_registry
 from oracle.compare import Judgement, Verdict, judge
 from oracle.exact import Analysis, NotApplicable, analyze
+from oracle.limits import TargetTimeout, target_limits
 from oracle.outcome import Outcome
 from oracle.strategies import DEFAULT_FAMILIES, Case, cases
 from oracle.targets import Target
@@ -40,6 +41,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis brings the backp
 DEFAULT_EXAMPLES = {"smooth": 150, "deep": 10, "edge": 100}
 POINTS_PER_CASE = {"smooth": 4, "deep": 1, "edge": 4}
 WARNINGS_KEPT = 5
+NOTABLE_KEPT = 3  # per verdict
 SHRINKING_ORDER = ("fd", "torch", "mpmath", "jax")  # cheapest first
 
 
@@ -91,6 +93,9 @@ class FamilyResult:
     counts: Counter = field(default_factory=Counter)  # verdict -> points
     bugs: list[CaseResult] = field(default_factory=list)  # shrunk, one per verdict kind
     warnings: list[CaseResult] = field(default_factory=list)
+    # A few cases of each verdict that is neither agreement nor a bug (references disagree,
+    # ill-conditioned, fd unreliable): evidence about the references and the tolerance policy.
+    notable: dict[Verdict, list[CaseResult]] = field(default_factory=dict)
     shrink_calls: int = 0
     seconds: float = 0.0
     examples_to_first_bug: int | None = None
@@ -174,6 +179,7 @@ class Campaign:
         self.on_case = on_case or (lambda family, done, total, result: None)
         self.references = {name: reference_registry.load(name) for name in settings.references}
         self.timing = Timing()
+        self.target_seconds: list[float] = []  # per case that finished, before shrinking
         self.ops = self._ops()
 
     def _ops(self) -> tuple[str, ...]:
@@ -199,8 +205,11 @@ class Campaign:
         """
         program, points = case.program, case.points
         started = time.perf_counter()
-        target = self.target.evaluate(program, points)
-        self.timing.add(f"target {self.target.name}", time.perf_counter() - started, len(points))
+        target = self._run_target(case, self._time_limit(shrinking))
+        seconds = time.perf_counter() - started
+        self.timing.add(f"target {self.target.name}", seconds, len(points))
+        if not shrinking and not any(_timed_out(outcome) for outcome in target):
+            self.target_seconds.append(seconds)
         outcomes = {}
         for name in self._references_needed(target, shrinking):
             reference = self.references[name]
@@ -216,6 +225,29 @@ class Campaign:
             for p in range(len(points))
         ]
         return CaseResult(case, target, outcomes, analyses, judgements)
+
+    def _run_target(self, case: Case, seconds: float) -> list[Outcome]:
+        n_inputs, n_points = case.program.n_inputs, len(case.points)
+        try:
+            with target_limits(seconds):
+                outcomes = self.target.evaluate(case.program, case.points)
+        except (Exception, TargetTimeout) as error:  # the adapter itself failed, or a hang
+            return [Outcome.failure(error, n_inputs) for _ in range(n_points)]
+        if len(outcomes) != n_points:
+            message = f"the target returned {len(outcomes)} outcomes for {n_points} points"
+            return [Outcome.failure(message, n_inputs) for _ in range(n_points)]
+        return outcomes
+
+    def _time_limit(self, shrinking: bool) -> float:
+        """The settings' limit; while shrinking, less, so hangs do not eat the shrink budget.
+
+        Shrinking only tries smaller cases, so a candidate that runs 50 times longer than the
+        slowest case seen so far (and over half a second) is taken to hang.
+        """
+        limit = self.settings.time_limit
+        if shrinking and self.target_seconds:
+            limit = min(limit, max(0.5, 50 * max(self.target_seconds)))
+        return limit
 
     def _references_needed(self, target: list[Outcome], shrinking: bool) -> list[str]:
         names = list(self.references)
@@ -259,6 +291,7 @@ class Campaign:
                 result.examples += 1
                 for judgement in outcome.judgements:
                     result.counts[judgement.verdict] += 1
+                _keep_notable(result, outcome)
                 self.on_case(family, result.examples, total, outcome)
             if not outcome.verdict.is_bug:
                 return
@@ -318,6 +351,19 @@ class Campaign:
             timing=self.timing,
             seconds=time.perf_counter() - started,
         )
+
+
+def _keep_notable(result: FamilyResult, outcome: CaseResult) -> None:
+    verdict = outcome.verdict
+    if verdict is Verdict.AGREE or verdict.is_bug:
+        return
+    kept = result.notable.setdefault(verdict, [])
+    if len(kept) < NOTABLE_KEPT:
+        kept.append(outcome)
+
+
+def _timed_out(outcome: Outcome) -> bool:
+    return outcome.error is not None and outcome.error.startswith(TargetTimeout.__name__)
 
 
 def _analysis(program, point) -> Analysis | None:

@@ -90,8 +90,14 @@ def edge_inputs() -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from(SPECIAL_INPUTS), magnitudes(2))
 
 
-def _points(draw, n_inputs: int, n_points: int, element) -> tuple[tuple[float, ...], ...]:
-    return tuple(tuple(draw(element) for _ in range(n_inputs)) for _ in range(max(1, n_points)))
+def _points(draw, n_inputs, max_inputs, n_points, element) -> tuple[tuple[float, ...], ...]:
+    """``n_points`` points of ``n_inputs`` coordinates.
+
+    Coordinates for ``max_inputs`` inputs are always drawn and the first ``n_inputs`` kept, so
+    when Hypothesis shrinks the number of inputs every later choice keeps its place.
+    """
+    drawn = [[draw(element) for _ in range(max_inputs)] for _ in range(max(1, n_points))]
+    return tuple(tuple(point[:n_inputs]) for point in drawn)
 
 
 # --- steps -------------------------------------------------------------------------------------
@@ -152,49 +158,65 @@ def _connecting_sums(n_inputs: int, steps: Sequence[Step]) -> list[Step]:
 
 
 def _apply(step: Step, values: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Operands and result of ``step`` (call under ``np.errstate(all="ignore")``)."""
     spec = OPS[step.op]
     arguments = [
         np.full_like(values[0], o.value) if isinstance(o, Const) else values[o]
         for o in step.operands
     ]
-    with np.errstate(all="ignore"):
-        return arguments, spec.float64(*arguments)
+    return arguments, spec.float64(*arguments)
 
 
 def _in_range(array: np.ndarray) -> bool:
+    """Finite, at most LARGEST, and zero or at least SMALLEST (nan fails every comparison)."""
     magnitude = np.abs(array)
-    return bool(
-        np.all(np.isfinite(array))
-        and np.all(magnitude <= LARGEST)
-        and np.all((magnitude == 0.0) | (magnitude >= SMALLEST))
-    )
+    return bool(np.all((magnitude <= LARGEST) & ((magnitude == 0.0) | (magnitude >= SMALLEST))))
 
 
 def _slopes_in_range(step: Step, arguments: list[np.ndarray]) -> bool:
-    """Each local slope, by a float64 central difference, is finite and within range."""
+    """Each local slope, by a float64 central difference, is finite and within range.
+
+    (Call under ``np.errstate(all="ignore")``.)
+    """
     spec = OPS[step.op]
-    with np.errstate(all="ignore"):
-        for slot, operand in enumerate(step.operands):
-            if isinstance(operand, Const):
-                continue
-            x = arguments[slot]
-            h = 1e-7 * np.where(x != 0.0, np.abs(x), 1.0)
-            above, below = list(arguments), list(arguments)
-            above[slot], below[slot] = x + h, x - h
-            slope = (spec.float64(*above) - spec.float64(*below)) / (2 * h)
-            if not np.all(np.isfinite(slope)) or np.any(np.abs(slope) > LARGEST):
-                return False
+    for slot, operand in enumerate(step.operands):
+        if isinstance(operand, Const):
+            continue
+        x = arguments[slot]
+        h = 1e-7 * np.where(x != 0.0, np.abs(x), 1.0)
+        above, below = list(arguments), list(arguments)
+        above[slot], below[slot] = x + h, x - h
+        slope = (spec.float64(*above) - spec.float64(*below)) / (2 * h)
+        if not np.all(np.abs(slope) <= LARGEST):  # nan fails too
+            return False
     return True
+
+
+def _no_underflow(step: Step, arguments: list[np.ndarray], result: np.ndarray) -> bool:
+    """A zero result is exact (``x - x``, ``relu`` of a negative, a factor of zero), not a
+    nonzero value rounded away (``exp(-4000)``, ``1e-200 * 1e-200``)."""
+    if step.op in EXACT_ZEROS:
+        return True
+    some_zero_operand = np.any(np.stack(arguments) == 0.0, axis=0)
+    return bool(np.all((result != 0.0) | some_zero_operand))
+
+
+# Ops whose zero results are always exact: cancellation in + and - is exact in IEEE arithmetic.
+EXACT_ZEROS = frozenset({"add", "sub", "relu"})
 
 
 def smooth_step_value(step: Step, values: list[np.ndarray]) -> np.ndarray | None:
     """The step's values at every point, or None if it leaves the smooth domain anywhere."""
-    arguments, result = _apply(step, values)
-    spec = OPS[step.op]
     with np.errstate(all="ignore"):
-        inside = bool(np.all(spec.smooth(*arguments)))
-    if not (inside and _in_range(result) and _slopes_in_range(step, arguments)):
-        return None
+        arguments, result = _apply(step, values)
+        inside = bool(np.all(OPS[step.op].smooth(*arguments)))
+        if not (
+            inside
+            and _in_range(result)
+            and _no_underflow(step, arguments, result)
+            and _slopes_in_range(step, arguments)
+        ):
+            return None
     return result
 
 
@@ -204,7 +226,7 @@ def smooth_step_value(step: Step, values: list[np.ndarray]) -> np.ndarray | None
 @st.composite
 def smooth_cases(draw, ops=tuple(OPS), n_points: int = 4, max_inputs: int = 3, max_steps: int = 12):
     n_inputs = draw(st.integers(1, max_inputs))
-    points = _points(draw, n_inputs, n_points, magnitudes())
+    points = _points(draw, n_inputs, max_inputs, n_points, magnitudes())
     values = [np.array(column, dtype=np.float64) for column in zip(*points, strict=True)]
     steps: list[Step] = []
     attempts = 0
@@ -232,7 +254,7 @@ def deep_cases(draw, ops=tuple(OPS), n_points: int = 1, max_links: int = 1000):
     to the cell and to the sum at every link, so lost accumulation shows too.
     """
     n_inputs = draw(st.integers(1, 2))
-    points = _points(draw, n_inputs, n_points, magnitudes(1))
+    points = _points(draw, n_inputs, 2, n_points, magnitudes(1))
     # Up to 4,000 ops deep, far past the ~1,000 frames where recursive engines crash; the
     # number of links shrinks toward one, so a crash shrinks to the depth where it starts.
     links = draw(st.integers(1, max_links))
@@ -240,8 +262,8 @@ def deep_cases(draw, ops=tuple(OPS), n_points: int = 1, max_links: int = 1000):
     cell = _draw_cell(draw, ops, n_inputs)
     steps = []
     current = n_inputs - 1
-    for _ in range(links):
-        link, current = _link(cell, current, n_inputs + len(steps), scale)
+    for number in range(links):
+        link, current = _link(cell, current, n_inputs + len(steps), scale, number % 2 == 1)
         steps.extend(link)
     program = Program(n_inputs, tuple(steps))
     assume(_smooth_everywhere(program, points, checked_slopes=len(cell) + 2))
@@ -268,8 +290,12 @@ def _draw_cell(draw, ops, n_inputs) -> list[Step]:
     return cell
 
 
-def _link(cell: list[Step], v: int, count: int, scale: float) -> tuple[list[Step], int]:
-    """The cell on value ``v``, then ``v + scale * cell``; values numbered from ``count``."""
+def _link(cell, v: int, count: int, scale: float, swapped: bool) -> tuple[list[Step], int]:
+    """The cell on value ``v``, then ``v + scale * cell``; values numbered from ``count``.
+
+    Every other link adds in the other order (``scale * cell + v``): whichever operand a
+    recursive backward visits first, it then goes down the long way on half the links.
+    """
     steps = []
     for position, template in enumerate(cell):
         previous = v if position == 0 else count + position - 1
@@ -284,7 +310,7 @@ def _link(cell: list[Step], v: int, count: int, scale: float) -> tuple[list[Step
         steps.append(Step(template.op, operands))
     newest = count + len(cell) - 1
     steps.append(Step("mul", (newest, Const(scale))))
-    steps.append(Step("add", (v, newest + 1)))
+    steps.append(Step("add", (newest + 1, v) if swapped else (v, newest + 1)))
     return steps, newest + 2
 
 
@@ -296,22 +322,22 @@ def _smooth_everywhere(program: Program, points, checked_slopes: int) -> bool:
     rest.)
     """
     values = [np.array(column, dtype=np.float64) for column in zip(*points, strict=True)]
-    for position, step in enumerate(program.steps):
-        arguments, result = _apply(step, values)
-        with np.errstate(all="ignore"):
-            inside = bool(np.all(OPS[step.op].smooth(*arguments)))
-        if not (inside and _in_range(result)):
-            return False
-        if position < checked_slopes and not _slopes_in_range(step, arguments):
-            return False
-        values.append(result)
+    with np.errstate(all="ignore"):
+        for position, step in enumerate(program.steps):
+            arguments, result = _apply(step, values)
+            inside = np.all(OPS[step.op].smooth(*arguments))
+            if not (inside and _in_range(result) and _no_underflow(step, arguments, result)):
+                return False
+            if position < checked_slopes and not _slopes_in_range(step, arguments):
+                return False
+            values.append(result)
     return True
 
 
 @st.composite
 def edge_cases(draw, ops=tuple(OPS), n_points: int = 4, max_inputs: int = 2, max_steps: int = 6):
     program = draw(programs(ops, max_inputs=max_inputs, max_steps=max_steps))
-    points = _points(draw, program.n_inputs, n_points, edge_inputs())
+    points = _points(draw, program.n_inputs, max_inputs, n_points, edge_inputs())
     return Case("edge", program, points)
 
 

@@ -3,7 +3,7 @@
 For input ``i`` the step is ``h = 1e-2 min(|x_i|, 1)`` (``1e-2`` at zero): relative for small
 inputs, and never wider than 0.01, where oscillating functions of large inputs turn. Central
 differences ``D(h), D(h/2), D(h/4)`` are extrapolated twice (Richardson), cancelling the
-``h**2`` and ``h**4`` error terms; the rounding error is about ``u |f| / h``. The error
+``h**2`` and ``h**4`` error terms; the rounding error is about ``u |f| sqrt(steps) / h``. The error
 reported with each entry is how far the last extrapolation moved the estimate plus that
 rounding term: finite differences are judged by it, and are *unreliable* wherever it is large
 (near kinks, at scales finer than the step).
@@ -52,6 +52,9 @@ class FiniteDifferences:
         output = np.broadcast_to(evaluate_float64(program, stacked.T), (len(stacked),))
         n = len(points)
         values = output[:n]
+        # Each evaluation carries rounding that grows with the program: a random walk of
+        # roundings, about u |f| sqrt(steps), with a safety factor.
+        noise = 8 * UNIT_ROUNDOFF * np.abs(values) * np.sqrt(1 + len(program))
         rows = iter(range(1, len(blocks)))
         gradients, errors = [], []
         with np.errstate(all="ignore"):
@@ -61,7 +64,7 @@ class FiniteDifferences:
                     above, below = (output[n * r : n * (r + 1)] for r in (next(rows), next(rows)))
                     differences.append((above - below) / (2 * level * steps[:, i]))
                 estimate, error = _richardson(differences)
-                rounding = 8 * UNIT_ROUNDOFF * np.abs(values) / (LEVELS[-1] * steps[:, i])
+                rounding = noise / (LEVELS[-1] * steps[:, i])
                 gradients.append(estimate)
                 errors.append(np.where(np.isfinite(error), error + rounding, np.inf))
         return [

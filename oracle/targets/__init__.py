@@ -1,9 +1,11 @@
 """Targets: the engines under test, behind one small interface.
 
 A target evaluates a program at input points and returns one
-:class:`~oracle.outcome.Outcome` per point, never raising for anything the engine does: a
-crash, a missing ``.grad``, a non-float result or a hang becomes a failed outcome, which the
-verdicts report as a finding about the target.
+:class:`~oracle.outcome.Outcome` per point: a crash, a missing ``.grad`` or a non-float result
+becomes a failed outcome, which the verdicts report as a finding about the target. The campaign
+runs every target under :func:`oracle.limits.target_limits` (a time limit, a default stack), so
+a hang is a failed outcome too, and an adapter that raises anyway fails its case, never the
+campaign.
 
 ``load(spec)`` accepts
 
@@ -46,35 +48,35 @@ REFGRAD_MODES = ("eager", "static", "compiled", "batched")
 BUILT_IN = ("refgrad", *(f"refgrad-{mode}" for mode in REFGRAD_MODES), "micrograd", "torch", "jax")
 
 
-def load(spec: str, time_limit: float | None = None) -> Target:
+def load(spec: str) -> Target:
     """The target named by ``spec`` (see the module docstring)."""
     if spec == "refgrad":
         from refgrad import Value
 
-        return _value_protocol(Value, "refgrad", time_limit)
+        return _value_protocol(Value, "refgrad")
     if spec.startswith("refgrad-"):
         from oracle.targets.refgrad_modes import RefgradTarget
 
         mode = spec.removeprefix("refgrad-")
         if mode not in REFGRAD_MODES:
             raise TargetLoadError(f"unknown refgrad mode {mode!r}; choose from {REFGRAD_MODES}")
-        return RefgradTarget(mode, time_limit)
+        return RefgradTarget(mode)
     if spec == "micrograd":
         spec = "micrograd.engine:Value"
     if spec in ("torch", "jax"):
         from oracle.targets.reference_target import ReferenceTarget
 
         return ReferenceTarget(spec)
-    return _from_attribute(spec, time_limit)
+    return _from_attribute(spec)
 
 
-def _value_protocol(cls, name: str, time_limit: float | None) -> Target:
+def _value_protocol(cls, name: str) -> Target:
     from oracle.targets.value_protocol import ValueProtocolTarget
 
-    return ValueProtocolTarget(cls, name, time_limit)
+    return ValueProtocolTarget(cls, name)
 
 
-def _from_attribute(spec: str, time_limit: float | None) -> Target:
+def _from_attribute(spec: str) -> Target:
     location, separator, attribute = spec.rpartition(":")
     if not separator or not location or not attribute:
         raise TargetLoadError(
@@ -89,7 +91,7 @@ def _from_attribute(spec: str, time_limit: float | None) -> Target:
     if isinstance(thing, Target):
         return thing
     if isinstance(thing, type):
-        return _value_protocol(thing, spec, time_limit)
+        return _value_protocol(thing, spec)
     raise TargetLoadError(
         f"{spec} is a {type(thing).__name__}; expected a value-protocol class or a Target"
     )
@@ -110,8 +112,13 @@ def _import_file(path_text: str):
     specification = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(specification)
     sys.modules[name] = module  # dataclasses and pickling look modules up here
+    # As when Python runs a script, the file's directory comes first on the import path, so an
+    # engine split over sibling files imports them the way it would run alone.
+    sys.path.insert(0, str(path.resolve().parent))
     try:
         specification.loader.exec_module(module)
     except Exception as error:
         raise TargetLoadError(f"importing {path_text} failed: {error!r}") from error
+    finally:
+        sys.path.remove(str(path.resolve().parent))
     return module

@@ -1,0 +1,140 @@
+"""The command line: ``oracle check TARGET [options]`` (also ``python -m oracle``).
+
+Exit status: 0 when no target bug was found, 1 when at least one was, 2 for a usage error or a
+target that cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from oracle import references as reference_registry
+from oracle.ops import OPS
+from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
+
+USAGE_ERROR = 2
+
+
+def _names(choices: Sequence[str], what: str):
+    """An argparse type for comma-separated names from ``choices``."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(choices)}"
+            )
+        return names
+
+    return parse
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="oracle", description="Differential testing for autodiff engines."
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    check = commands.add_parser(
+        "check",
+        help="check a target's values and gradients on random programs",
+        description="Check TARGET against the references on random programs. TARGET is a "
+        "built-in name (refgrad, refgrad-eager, refgrad-static, refgrad-compiled, "
+        "refgrad-batched, micrograd, torch, jax), package.module:Attr or path/to/file.py:Attr.",
+    )
+    check.add_argument("target")
+    check.add_argument(
+        "--families",
+        type=_names(FAMILIES, "family"),
+        default=DEFAULT_FAMILIES,
+        help=f"comma-separated, from {','.join(FAMILIES)} (default {','.join(DEFAULT_FAMILIES)})",
+    )
+    check.add_argument("--max-examples", type=int, default=None, help="programs drawn per family")
+    check.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0)")
+    check.add_argument(
+        "--references",
+        type=_names(reference_registry.ALL, "reference"),
+        default=None,
+        help="comma-separated, from torch,jax,fd,mpmath (default: all installed)",
+    )
+    check.add_argument(
+        "--ops", type=_names(tuple(OPS), "op"), default=None, help="restrict programs to these ops"
+    )
+    check.add_argument("--json", metavar="FILE", help="write the versioned result file")
+    check.add_argument(
+        "--strict", action="store_true", help="edge-family findings fail the run too"
+    )
+    check.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="seconds per case on the target before it counts as a hang (default 10)",
+    )
+    check.add_argument(
+        "--shrink-seconds", type=float, default=60.0, help="time budget for shrinking each bug"
+    )
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    if arguments.max_examples is not None and arguments.max_examples < 1:
+        parser().error("--max-examples must be at least 1")
+    return run_check(arguments)
+
+
+def run_check(arguments) -> int:
+    from oracle import console as show
+    from oracle import results, targets
+    from oracle.runner import Campaign, Settings
+
+    console = show.make_console()
+    error_console = show.make_console(stderr=True)
+    try:
+        target = targets.load(arguments.target)
+        references = arguments.references or _installed_references(error_console)
+        settings = Settings(
+            families=arguments.families,
+            max_examples=arguments.max_examples,
+            seed=arguments.seed,
+            references=references,
+            ops=arguments.ops,
+            strict=arguments.strict,
+            time_limit=arguments.time_limit,
+            shrink_seconds=arguments.shrink_seconds,
+        )
+        show.header(console, target, settings, references)
+        with show.progress_reporter(console, settings) as on_case:
+            campaign = Campaign(target, settings, on_case)
+            result = campaign.run()
+    except (targets.TargetLoadError, reference_registry.MissingDependency, ValueError) as error:
+        error_console.print(f"oracle: error: {error}")
+        return USAGE_ERROR
+    show.summary(console, result)
+    show.findings(console, result)
+    if arguments.json:
+        results.write(result, arguments.json)
+        console.print(f"result file: {arguments.json}")
+    bugs = len(result.bugs)
+    console.print(
+        f"\n{bugs} target bug{'s' if bugs != 1 else ''} found" if bugs else "\nno target bug found"
+    )
+    return result.exit_code
+
+
+def _installed_references(error_console) -> tuple[str, ...]:
+    names = reference_registry.available()
+    missing = [name for name in reference_registry.ALL if name not in names]
+    if missing:
+        error_console.print(
+            f"oracle: warning: references not installed, not used: {', '.join(missing)} "
+            "(pip install 'refgrad[all]')"
+        )
+    return tuple(names)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

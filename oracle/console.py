@@ -1,0 +1,158 @@
+"""How a campaign looks on a terminal (or in a CI log): progress, summary, each bug explained."""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from oracle.compare import SAFETY, Verdict, quantities, quantity_names
+from oracle.runner import CampaignResult, CaseResult
+from oracle.targets import Target
+
+SHOWN_LINES = 24
+LOG_WIDTH = 150  # rich assumes 80 columns off a terminal; CI logs are wider
+
+
+def make_console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, width=LOG_WIDTH)
+    return console  # longer programs (deep chains) show their first and last lines
+
+
+def header(console: Console, target: Target, settings, references) -> None:
+    console.print(
+        f"oracle check [bold]{target.name}[/]: references {', '.join(references)}; "
+        f"families {', '.join(settings.families)}; seed {settings.seed}"
+    )
+    ops = settings.ops or target.supported_ops
+    console.print(f"ops: {' '.join(ops)}")
+    if target.unsupported_ops:
+        unsupported = ", ".join(
+            f"{op} ({reason.split(' raises ')[-1].split(':')[0]})"
+            for op, reason in target.unsupported_ops.items()
+        )
+        console.print(f"not supported, so not tested: {unsupported}", highlight=False)
+
+
+@contextmanager
+def progress_reporter(console: Console, settings):
+    """A callback for the campaign: a progress bar on a terminal, a few plain lines otherwise."""
+    if console.is_terminal:
+        columns = (
+            TextColumn("{task.description:>7}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=False) as progress:
+            tasks = {
+                family: progress.add_task(family, total=settings.examples(family))
+                for family in settings.families
+            }
+
+            def advance(family, done, total, result):
+                progress.update(tasks[family], completed=done)
+
+            yield advance
+        return
+
+    def report_quarters(family, done, total, result):
+        if done == total or done * 4 // total != (done - 1) * 4 // total:
+            console.print(f"{family}: {done}/{total} examples")
+
+    yield report_quarters
+
+
+def summary(console: Console, result: CampaignResult) -> None:
+    verdicts = [v for v in Verdict if any(f.counts[v] for f in result.families)]
+    table = Table(title="points per verdict", title_justify="left")
+    table.add_column("family")
+    table.add_column("examples", justify="right")
+    table.add_column("points", justify="right")
+    for verdict in verdicts:
+        table.add_column(str(verdict), justify="right")
+    table.add_column("seconds", justify="right")
+    for family in result.families:
+        table.add_row(
+            family.family,
+            str(family.examples),
+            str(family.points),
+            *(str(family.counts[v]) for v in verdicts),
+            f"{family.seconds:.1f}",
+        )
+    console.print(table)
+    rates = result.timing.throughput()
+    console.print(
+        "throughput (points/s): " + ", ".join(f"{name} {rate:,.0f}" for name, rate in rates.items())
+    )
+    for family in result.families:
+        for note in family.notes:
+            console.print(f"note ({family.family}): {note}")
+
+
+def program_text(result: CaseResult) -> str:
+    lines = result.case.program.to_python().splitlines()
+    if len(lines) <= SHOWN_LINES:
+        return "\n".join(lines)
+    half = SHOWN_LINES // 2
+    hidden = len(lines) - 2 * half
+    return "\n".join(
+        [*lines[:half], f"    # ... {hidden} more lines of the same kind ...", *lines[-half:]]
+    )
+
+
+def finding(console: Console, title: str, result: CaseResult) -> None:
+    point = result.worst_point
+    judgement = result.judgement
+    program = result.case.program
+    console.print()
+    console.print(f"[bold red]{title}[/] ({result.case.family}): [bold]{judgement.verdict}[/]")
+    console.print(judgement.explanation, highlight=False)
+    console.print(f"minimal program ({len(program)} steps, {program.depth()} deep):")
+    console.print(program_text(result), highlight=False, markup=False)
+    inputs = ", ".join(
+        f"{name} = {x!r}"
+        for name, x in zip(program.input_names(), result.case.points[point], strict=True)
+    )
+    console.print(f"at {inputs}", highlight=False)
+    console.print(outcome_table(result, point))
+    for note in judgement.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def outcome_table(result: CaseResult, point: int) -> Table:
+    program = result.case.program
+    analysis = result.analyses[point]
+    table = Table()
+    table.add_column("")
+    table.add_column("target", style="bold", overflow="fold")
+    for name in result.references:
+        table.add_column(name, overflow="fold")
+    table.add_column("tolerance")
+    bounds = [analysis.value_bound, *analysis.gradient_bound] if analysis is not None else None
+    outcomes = [result.target[point], *(o[point] for o in result.references.values())]
+    for index, name in enumerate(quantity_names(program.n_inputs)):
+        cells = [_cell(outcome, index) for outcome in outcomes]
+        tolerance = f"{SAFETY * bounds[index]:.2g}" if bounds is not None else "-"
+        table.add_row(name, *cells, tolerance)
+    return table
+
+
+def _cell(outcome, index: int) -> str:
+    if not outcome.ok:
+        return "raised" if index == 0 else ""
+    number = quantities(outcome)[index]
+    return repr(number) if math.isfinite(number) else str(number)
+
+
+def findings(console: Console, result: CampaignResult) -> None:
+    for number, bug in enumerate(result.bugs, start=1):
+        finding(console, f"BUG {number}", bug)
+    for family in result.families:
+        for warning in family.warnings:
+            finding(console, "warning", warning)

@@ -1,0 +1,70 @@
+"""The command line, end to end in a subprocess: exit codes, output, the result file."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oracle import results
+
+QUALITY = Path(__file__).parents[1] / "quality" / "engines"
+FAST = ["--max-examples", "5", "--references", "torch,mpmath"]
+
+
+def oracle(*arguments, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "oracle", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_refgrad_passes_and_writes_a_result_file(tmp_path):
+    path = tmp_path / "result.json"
+    run = oracle("check", "refgrad", *FAST, "--json", str(path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "no target bug found" in run.stdout
+    data = results.read(path)
+    assert data["exit_code"] == 0 and data["bug_count"] == 0
+    assert [f["family"] for f in data["families"]] == ["smooth", "deep"]
+    assert set(data["throughput"]) >= {"torch", "mpmath", "target refgrad"}
+    assert all(rate["points_per_second"] > 0 for rate in data["throughput"].values())
+
+
+def test_a_planted_bug_exits_1_with_the_minimal_program(tmp_path):
+    path = tmp_path / "result.json"
+    engine = QUALITY / "bug_tanh_derivative.py"
+    run = oracle("check", f"{engine}:Value", *FAST, "--families", "smooth", "--json", str(path))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "BUG 1 (smooth): target bug" in run.stdout
+    assert "minimal program (1 steps, 1 deep):" in run.stdout
+    assert "return x0.tanh()" in run.stdout
+    [bug] = json.loads(path.read_text())["families"][0]["bugs"]
+    assert bug["verdict"] == "target bug" and bug["steps"] == 1
+    assert bug["program_python"] == "def f(x0):\n    return x0.tanh()"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["check", "refgrad", "--families", "gentle"], "unknown family gentle"),
+        (["check", "refgrad", "--references", "numpy"], "unknown reference numpy"),
+        (["check", "nothing-like-this"], "neither a built-in name"),
+        (["check", "micrograd", "--ops", "tanh"], "does not support tanh"),
+        (["check", "refgrad", "--max-examples", "0"], "at least 1"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_and_say_what_is_wrong(arguments, message):
+    run = oracle(*arguments)
+    assert run.returncode == 2
+    assert message in run.stderr
+
+
+def test_the_console_script_is_installed():
+    run = subprocess.run(["oracle", "--help"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "check" in run.stdout
