@@ -64,8 +64,15 @@ def parser() -> argparse.ArgumentParser:
         "--ops", type=_names(tuple(OPS), "op"), default=None, help="restrict programs to these ops"
     )
     check.add_argument("--json", metavar="FILE", help="write the versioned result file")
+    check.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
     check.add_argument(
         "--strict", action="store_true", help="edge-family findings fail the run too"
+    )
+    check.add_argument(
+        "-x",
+        "--exitfirst",
+        action="store_true",
+        help="stop after the first family that finds a bug (later families are skipped)",
     )
     check.add_argument(
         "--time-limit",
@@ -76,14 +83,41 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--shrink-seconds", type=float, default=60.0, help="time budget for shrinking each bug"
     )
+    report = commands.add_parser(
+        "report",
+        help="render the Markdown report of a result file",
+        description="Render the Markdown report of a result file written by --json, without "
+        "re-running anything.",
+    )
+    report.add_argument("result", metavar="FILE.json")
+    report.add_argument("-o", "--output", metavar="FILE.md", help="write here, not to stdout")
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    if arguments.command == "report":
+        return run_report(arguments)
     if arguments.max_examples is not None and arguments.max_examples < 1:
         parser().error("--max-examples must be at least 1")
     return run_check(arguments)
+
+
+def run_report(arguments) -> int:
+    from pathlib import Path
+
+    from oracle import report
+
+    try:
+        text = report.render(arguments.result)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"oracle: error: cannot read {arguments.result}: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    if arguments.output:
+        Path(arguments.output).write_text(text)
+    else:
+        print(text, end="")
+    return 0
 
 
 def run_check(arguments) -> int:
@@ -105,6 +139,7 @@ def run_check(arguments) -> int:
             strict=arguments.strict,
             time_limit=arguments.time_limit,
             shrink_seconds=arguments.shrink_seconds,
+            exit_first=arguments.exitfirst,
         )
         show.header(console, target, settings, references)
         with show.progress_reporter(console, settings) as on_case:
@@ -118,6 +153,13 @@ def run_check(arguments) -> int:
     if arguments.json:
         results.write(result, arguments.json)
         console.print(f"result file: {arguments.json}")
+    if arguments.report:
+        from pathlib import Path
+
+        from oracle import report
+
+        Path(arguments.report).write_text(report.markdown(results.to_json(result)))
+        console.print(f"report: {arguments.report}")
     bugs = len(result.bugs)
     console.print(
         f"\n{bugs} target bug{'s' if bugs != 1 else ''} found" if bugs else "\nno target bug found"

@@ -18,6 +18,8 @@ import sys
 import threading
 from contextlib import contextmanager
 
+REPEAT_SECONDS = 0.05
+
 
 class TargetTimeout(BaseException):
     """The target ran past the time limit. A BaseException, so a target's own
@@ -41,13 +43,21 @@ def time_limit(seconds: float | None):
     def interrupt(signum, frame):
         raise TargetTimeout(f"no result within the time limit of {seconds:g} s")
 
+    def quietly(unraisable):
+        if not isinstance(unraisable.exc_value, TargetTimeout):
+            report_unraisable(unraisable)
+
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    report_unraisable, sys.unraisablehook = sys.unraisablehook, quietly
+    # The alarm repeats: if the first TargetTimeout lands where Python swallows exceptions (a
+    # garbage-collector callback, a __del__), the next one stops the target.
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = report_unraisable
 
 
 DEFAULT_HEADROOM = 1000  # CPython's default recursion limit, as a script starts with

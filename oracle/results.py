@@ -11,7 +11,8 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     (op -> why the probe failed).
 ``settings``
     ``families``, ``max_examples`` (per family), ``seed``, ``references``, ``ops``,
-    ``strict``, ``time_limit`` and ``shrink_seconds``: enough to rerun the same campaign.
+    ``strict``, ``time_limit``, ``shrink_seconds`` and ``exit_first``: enough to rerun the
+    same campaign.
 ``families``
     One entry per family: ``examples`` (cases drawn; up to the first bug), ``points``
     (cases x points), ``verdicts`` (verdict -> number of points), ``examples_to_first_bug``,
@@ -137,6 +138,7 @@ def to_json(result: CampaignResult) -> dict:
             "strict": settings.strict,
             "time_limit": settings.time_limit,
             "shrink_seconds": settings.shrink_seconds,
+            "exit_first": settings.exit_first,
         },
         "families": [family_to_json(family) for family in result.families],
         "throughput": {

@@ -27,6 +27,7 @@ from hypothesis.errors import Flaky, HypothesisWarning
 
 from oracle import references as reference_registry
 from oracle.compare import Judgement, Verdict, judge
+from oracle.determinism import fixed_constants
 from oracle.exact import Analysis, NotApplicable, analyze
 from oracle.limits import TargetTimeout, target_limits
 from oracle.outcome import Outcome
@@ -55,6 +56,7 @@ class Settings:
     strict: bool = False
     time_limit: float = 10.0  # seconds per case on the target
     shrink_seconds: float = 60.0
+    exit_first: bool = False  # stop the campaign after the first family that finds a bug
 
     def examples(self, family: str) -> int:
         return self.max_examples if self.max_examples is not None else DEFAULT_EXAMPLES[family]
@@ -207,7 +209,7 @@ class Campaign:
         started = time.perf_counter()
         target = self._run_target(case, self._time_limit(shrinking))
         seconds = time.perf_counter() - started
-        self.timing.add(f"target {self.target.name}", seconds, len(points))
+        self.timing.add("target", seconds, len(points))
         if not shrinking and not any(_timed_out(outcome) for outcome in target):
             self.target_seconds.append(seconds)
         outcomes = {}
@@ -306,7 +308,7 @@ class Campaign:
 
         started = time.perf_counter()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), fixed_constants():
                 # Deep counterexamples have long reprs; the report prints them its own way.
                 warnings.simplefilter("ignore", HypothesisWarning)
                 check()
@@ -340,7 +342,11 @@ class Campaign:
 
     def run(self) -> CampaignResult:
         started = time.perf_counter()
-        families = [self.run_family(family) for family in self.settings.families]
+        families = []
+        for family in self.settings.families:
+            families.append(self.run_family(family))
+            if self.settings.exit_first and families[-1].bugs:
+                break
         return CampaignResult(
             target=self.target.name,
             supported_ops=self.ops,

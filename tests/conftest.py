@@ -8,6 +8,7 @@ many more examples for local exploration.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(
@@ -20,3 +21,13 @@ _COMMON = dict(
 settings.register_profile("refgrad", max_examples=100, **_COMMON)
 settings.register_profile("thorough", max_examples=2_000, **_COMMON)
 settings.load_profile(os.environ.get("REFGRAD_HYPOTHESIS_PROFILE", "refgrad"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def same_examples_in_every_process():
+    """Hypothesis draws some numbers from constants in whatever local modules are imported, so
+    examples would differ between pytest-xdist workers; oracle.determinism turns that off."""
+    from oracle.determinism import fixed_constants
+
+    with fixed_constants():
+        yield
