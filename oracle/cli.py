@@ -150,15 +150,16 @@ def run_check(arguments) -> int:
         return USAGE_ERROR
     show.summary(console, result)
     show.findings(console, result)
+    data = results.to_json(result)  # one document for both files: same timestamp
     if arguments.json:
-        results.write(result, arguments.json)
+        results.write(data, arguments.json)
         console.print(f"result file: {arguments.json}")
     if arguments.report:
         from pathlib import Path
 
         from oracle import report
 
-        Path(arguments.report).write_text(report.markdown(results.to_json(result)))
+        Path(arguments.report).write_text(report.markdown(data))
         console.print(f"report: {arguments.report}")
     bugs = len(result.bugs)
     console.print(

@@ -106,14 +106,15 @@ def program_text(result: CaseResult) -> str:
     )
 
 
-def finding(console: Console, title: str, result: CaseResult) -> None:
+def finding(console: Console, title: str, result: CaseResult, shrunk: bool = True) -> None:
     point = result.worst_point
     judgement = result.judgement
     program = result.case.program
     console.print()
     console.print(f"[bold red]{title}[/] ({result.case.family}): [bold]{judgement.verdict}[/]")
     console.print(judgement.explanation, highlight=False)
-    console.print(f"minimal program ({len(program)} steps, {program.depth()} deep):")
+    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
+    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
     console.print(program_text(result), highlight=False, markup=False)
     inputs = ", ".join(
         f"{name} = {x!r}"
@@ -145,7 +146,9 @@ def outcome_table(result: CaseResult, point: int) -> Table:
 
 def _cell(outcome, index: int) -> str:
     if not outcome.ok:
-        return "raised" if index == 0 else ""
+        if index:
+            return ""
+        return "n/a" if outcome.error.startswith("no ground truth") else "raised"
     number = quantities(outcome)[index]
     return repr(number) if math.isfinite(number) else str(number)
 
@@ -155,4 +158,4 @@ def findings(console: Console, result: CampaignResult) -> None:
         finding(console, f"BUG {number}", bug)
     for family in result.families:
         for warning in family.warnings:
-            finding(console, "warning", warning)
+            finding(console, "warning", warning, shrunk=False)

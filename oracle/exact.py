@@ -40,6 +40,7 @@ DIGITS = 50  # significant digits beyond the largest value's integer part (see w
 STEP = mpmath.mpf("1e-15")  # difference step: relative to |x|, capped at 1e-15 absolute
 RESOLVED = mpmath.mpf("1e-25")  # the relative accuracy asked of every derivative
 MOST_DIGITS = 2000
+ZERO_DIGITS = 800  # how far a zero derivative is chased before it is believed
 UNIT_ROUNDOFF = 2.0**-53
 
 # Rounding error of each op's float64 forward, in units of u = 2**-53 relative to the result.
@@ -84,6 +85,7 @@ class Slopes:
     first: tuple[mpmath.mpf, ...]
     second: tuple[tuple[mpmath.mpf, ...], ...]  # second partials, operand x operand
     via_output: mpmath.mpf  # |f''/f'| for single-operand steps, else 0
+    unresolved: bool = False  # a slope that stays 0 at every precision tried, yet should not
 
 
 @dataclass(frozen=True)
@@ -150,13 +152,13 @@ def more_digits(digits: int, rounding, estimate) -> int | None:
 
     A derivative estimated from function values exact to ``10**-digits`` carries a rounding
     error ``rounding``; it is resolved when that is below :data:`RESOLVED` of the estimate. An
-    estimate of exactly zero may be a derivative lost in rounding (``sigmoid`` at 700): it gets
-    one try at twice the digits.
+    estimate of exactly zero may be a derivative lost in rounding (``tanh`` at -600 has a slope
+    of 1e-521): its digits double up to :data:`ZERO_DIGITS`.
     """
     if rounding <= RESOLVED * abs(estimate) or digits >= MOST_DIGITS:
         return None
     if estimate == 0:
-        return 2 * digits if digits < 2 * DIGITS else None
+        return 2 * digits if digits < ZERO_DIGITS else None
     missing = int(mpmath.log10(rounding / (RESOLVED * abs(estimate)))) + 5
     return min(MOST_DIGITS, digits + missing)
 
@@ -209,12 +211,27 @@ def step_slopes(program: Program, position: int, values, digits: int) -> Slopes:
     via_output = EXACT_ZERO
     if len(slots) == 1 and firsts[0] != 0:
         via_output = abs(seconds[0] / firsts[0])
+    unresolved = len(slots) == 1 and firsts[0] == 0 and not _slope_may_vanish(step)
     return Slopes(
         tuple(step.operands[s] for s in slots),
         tuple(firsts),
         tuple(tuple(row) for row in hessian),
         via_output,
+        unresolved,
     )
+
+
+# Ops made of linear pieces: their slopes are exact (0, ±1 or an operand), never lost in
+# rounding. (A property of the forward functions, used only to tell a true zero slope from an
+# underflow.)
+PIECEWISE_LINEAR = frozenset({"add", "sub", "neg", "relu", "abs", "mul", "div"})
+
+
+def _slope_may_vanish(step) -> bool:
+    """Is a zero slope exact here (``relu`` of a negative, ``x ** 0``), not an underflow?"""
+    if step.op in PIECEWISE_LINEAR:
+        return True
+    return step.op == "pow" and step.operands[1].value == 0.0
 
 
 def _mixed_partial(function, arguments) -> mpmath.mpf:
@@ -321,6 +338,8 @@ def _ill_conditioning(program, values, slopes, forward) -> str | None:
         ):
             return f"v{index} = {step.op}(...) has an operand within rounding error of its kink"
         local = slopes[position]
+        if local.unresolved:
+            return f"the local slope of v{index} underflows even at {ZERO_DIGITS} digits"
         for i, slope in enumerate(local.first):
             moved = sum(
                 float(abs(local.second[i][m])) * forward[operand]

@@ -118,7 +118,8 @@ def _case(title: str, case: dict) -> list[str]:
         "",
         case["explanation"],
         "",
-        f"Minimal program ({case['steps']} steps), at {inputs}:",
+        f"{'Program, as drawn' if title == 'Warning' else 'Minimal program'} "
+        f"({case['steps']} steps), at {inputs}:",
         "",
         "```python",
         *program,
@@ -130,7 +131,11 @@ def _case(title: str, case: dict) -> list[str]:
 
 def _number(outcome: dict, index: int) -> str:
     if "error" in outcome:
-        return f"raised {outcome['error'].split(':')[0]}" if index == 0 else ""
+        if index:
+            return ""
+        if outcome["error"].startswith("no ground truth"):
+            return "n/a"
+        return f"raised {outcome['error'].split(':')[0]}"
     numbers = [outcome["value"], *outcome["gradient"]]
     return repr(numbers[index]) if not isinstance(numbers[index], str) else numbers[index]
 

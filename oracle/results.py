@@ -155,8 +155,9 @@ def to_json(result: CampaignResult) -> dict:
     }
 
 
-def write(result: CampaignResult, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_json(result), indent=2, allow_nan=False) + "\n")
+def write(data: dict, path: str | Path) -> None:
+    """Write a result document made by :func:`to_json`."""
+    Path(path).write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def read(path: str | Path) -> dict:

@@ -23,11 +23,14 @@ def oracle(*arguments, cwd=None):
     )
 
 
-def test_refgrad_passes_and_writes_a_result_file(tmp_path):
-    path = tmp_path / "result.json"
-    run = oracle("check", "refgrad", *FAST, "--json", str(path))
+def test_refgrad_passes_and_writes_a_result_file_and_report(tmp_path):
+    path, markdown = tmp_path / "result.json", tmp_path / "report.md"
+    run = oracle("check", "refgrad", *FAST, "--json", str(path), "--report", str(markdown))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "no target bug found" in run.stdout
+    rendered = oracle("report", str(path))
+    assert rendered.returncode == 0 and rendered.stdout == markdown.read_text()
+    assert "**No target bug found**" in rendered.stdout and "| smooth | 5 | 20 |" in rendered.stdout
     data = results.read(path)
     assert data["exit_code"] == 0 and data["bug_count"] == 0
     assert [f["family"] for f in data["families"]] == ["smooth", "deep"]
@@ -38,7 +41,8 @@ def test_refgrad_passes_and_writes_a_result_file(tmp_path):
 def test_a_planted_bug_exits_1_with_the_minimal_program(tmp_path):
     path = tmp_path / "result.json"
     engine = QUALITY / "bug_tanh_derivative.py"
-    run = oracle("check", f"{engine}:Value", *FAST, "--families", "smooth", "--json", str(path))
+    arguments = ["--max-examples", "30", "--references", "torch,mpmath", "--families", "smooth"]
+    run = oracle("check", f"{engine}:Value", *arguments, "--json", str(path))
     assert run.returncode == 1, run.stdout + run.stderr
     assert "BUG 1 (smooth): target bug" in run.stdout
     assert "minimal program (1 steps, 1 deep):" in run.stdout
@@ -57,6 +61,7 @@ def test_a_planted_bug_exits_1_with_the_minimal_program(tmp_path):
         (["check", "micrograd", "--ops", "tanh"], "does not support tanh"),
         (["check", "refgrad", "--max-examples", "0"], "at least 1"),
         (["frobnicate"], "invalid choice"),
+        (["report", "no/such/result.json"], "cannot read"),
     ],
 )
 def test_usage_errors_exit_2_and_say_what_is_wrong(arguments, message):
