@@ -26,7 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Flaky, HypothesisWarning
 
 from oracle import references as reference_registry
-from oracle.compare import Judgement, Verdict, judge
+from oracle.compare import SEVERITY, Judgement, Verdict, judge
 from oracle.determinism import fixed_constants
 from oracle.exact import Analysis, NotApplicable, analyze
 from oracle.limits import TargetTimeout, target_limits
@@ -72,8 +72,6 @@ class CaseResult:
 
     @property
     def worst_point(self) -> int:
-        from oracle.compare import SEVERITY
-
         return min(
             range(len(self.judgements)),
             key=lambda p: SEVERITY.index(self.judgements[p].verdict),
