@@ -159,6 +159,7 @@ def run_check(arguments) -> int:
 
         from oracle import report
 
+        Path(arguments.report).parent.mkdir(parents=True, exist_ok=True)
         Path(arguments.report).write_text(report.markdown(data))
         console.print(f"report: {arguments.report}")
     bugs = len(result.bugs)

@@ -157,7 +157,9 @@ def to_json(result: CampaignResult) -> dict:
 
 def write(data: dict, path: str | Path) -> None:
     """Write a result document made by :func:`to_json`."""
-    Path(path).write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def read(path: str | Path) -> dict:
