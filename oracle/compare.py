@@ -42,6 +42,7 @@ LOOSE_RELATIVE = 1e-8
 TINY = 1e-300  # absolute floor: below it, float64 gradients underflow anyway
 UNIT_ROUNDOFF = 2.0**-53
 FLOAT64_REFERENCES = ("torch", "jax")
+_PREFERRED_WITNESS = ("torch", "jax", "mpmath", "fd")  # which answer an explanation quotes
 
 
 class Verdict(str, Enum):
@@ -123,7 +124,8 @@ def judge(
     answered = {name: o for name, o in references.items() if o.ok}
     if not target.ok:
         if answered:
-            name, reference = next(iter(answered.items()))
+            name = min(answered, key=_witness_rank)
+            reference = answered[name]
             return Judgement(
                 Verdict.EXCEPTION_DIVERGENCE,
                 f"the target raised {target.error}, where {name} returned "
@@ -150,6 +152,10 @@ def judge(
         )
     notes = tuple(note for j in judgements for note in j.notes)
     return Judgement(worst.verdict, worst.explanation, worst.quantity, notes)
+
+
+def _witness_rank(name: str) -> int:
+    return _PREFERRED_WITNESS.index(name) if name in _PREFERRED_WITNESS else len(_PREFERRED_WITNESS)
 
 
 def _bounds(analysis: Analysis | None, n_inputs: int) -> list[float] | None:
