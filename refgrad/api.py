@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from refgrad.modes import _mode
+from refgrad.modes import HESSIAN_MODES, _mode
 
 
 def value_and_grad(
@@ -85,11 +85,11 @@ def hessian(
     d2f / d(arg i) d(arg j). It is the Jacobian of the gradient, one row per argument.
     """
     _mode(mode)
-    if mode != "eager":
+    if mode not in HESSIAN_MODES:
         raise ValueError(
-            f"hessian supports mode='eager' so far, not {mode!r} (graph-level second order "
-            "is refgrad.autodiff.reverse applied twice)"
+            f"hessian runs in modes {', '.join(map(repr, HESSIAN_MODES))}, not {mode!r}"
         )
+    run = HESSIAN_MODES[mode](f)
 
     def hessian_f(*args, **kwargs):
         if argnums is None:
@@ -97,23 +97,12 @@ def hessian(
                 raise ValueError("hessian(f) needs at least one positional argument")
             positions = tuple(range(len(args)))
         else:
-            positions = _check_argnums(argnums)[0]
-        gradient = grad(f, argnums=positions, mode=mode)
-        rows = []
-        for row in range(len(positions)):
-            entry = _component(gradient, row)
-            rows.append(tuple(grad(entry, argnums=positions, mode=mode)(*args, **kwargs)))
-        return tuple(rows)
+            positions = _resolve_positions(_check_argnums(argnums)[0], len(args), f)
+        return run(args, kwargs, positions)
 
     hessian_f.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
+    hessian_f.__wrapped_runner__ = run  # the mode's runner (its cache, for inspection)
     return hessian_f
-
-
-def _component(gradient: Callable[..., tuple], index: int) -> Callable[..., object]:
-    def component(*args, **kwargs):
-        return gradient(*args, **kwargs)[index]
-
-    return component
 
 
 # ---------------------------------------------------------------------------------------------

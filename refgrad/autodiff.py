@@ -14,6 +14,8 @@ graph's shape the cotangents are summed in the same order and agree bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from refgrad.graph import Graph, GraphBuilder, Node, post_order
 from refgrad.ops import OPS
 
@@ -30,11 +32,35 @@ def reverse(graph: Graph, output: int = 0, builder: GraphBuilder | None = None) 
     made for its operands, so the rules applied are those of the traced graph, as if
     differentiating first and simplifying after.
     """
-    _check_output(graph, output)
+    return reverse_each(graph, (output,), builder)
+
+
+def reverse_each(
+    graph: Graph, outputs: Sequence[int], builder: GraphBuilder | None = None
+) -> Graph:
+    """Outputs of ``graph``, then, for each chosen output in turn, its gradient with respect
+    to every input: one backward pass per chosen output, sharing one copy of the forward.
+
+    Applied to a gradient graph with every gradient output chosen, this gives the Hessian,
+    row after row. ``builder`` is as for :func:`reverse`.
+    """
+    for output in outputs:
+        _check_output(graph, output)
     builder, mapped = _copy(graph, GraphBuilder() if builder is None else builder)
-    outputs = [mapped[id(node)] for node in graph.outputs]
-    root = graph.outputs[output]
     varies = _depends_on_inputs(graph.nodes)
+    gradients = []
+    for output in outputs:
+        gradients += _gradient(graph, graph.outputs[output], builder, mapped, varies)
+    names = _output_names(graph)
+    gradient_names = tuple(
+        f"d{names[output]}/d{node.name}" for output in outputs for node in graph.inputs
+    )
+    copied = [mapped[id(node)] for node in graph.outputs]
+    return builder.build(copied + gradients, names + gradient_names)
+
+
+def _gradient(graph, root, builder, mapped, varies) -> list[Node]:
+    """d(root)/d(input) for every input of ``graph``, as nodes of ``builder``."""
     ops = builder.ops
     # Keyed by the nodes of `graph`: a rewriting builder may map two of them to one node.
     cotangents: dict[int, Node] = {}
@@ -60,9 +86,7 @@ def reverse(graph: Graph, output: int = 0, builder: GraphBuilder | None = None) 
     for node in graph.inputs:
         gradient = cotangents.get(id(node))
         gradients.append(builder.constant(0.0) if gradient is None else gradient)
-    names = _output_names(graph)
-    gradient_names = tuple(f"d{names[output]}/d{node.name}" for node in graph.inputs)
-    return builder.build(outputs + gradients, names + gradient_names)
+    return gradients
 
 
 def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:

@@ -21,7 +21,7 @@ import numbers
 import warnings
 from collections.abc import Callable
 
-from refgrad.autodiff import reverse
+from refgrad.autodiff import reverse, reverse_each
 from refgrad.codegen import compile_numpy, compile_python
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
@@ -102,10 +102,10 @@ class _Staged:
     def __call__(self, args, kwargs, positions):
         key = _cache_key(args, kwargs, positions)
         if self.escaped or _nesting_depth > 0 or key is None:
-            return _eager(self.f, args, kwargs, positions)
+            return self._eagerly(args, kwargs, positions)
         inputs = [_as_input(args[position], position) for position in positions]
         for expected, _, call in self.specialisations.get(key, ()):
-            result = _unpack(call(*inputs), expected, len(positions))
+            result = self._unpack(call(*inputs), expected, len(positions))
             if result is not None:
                 return result
         with collector_paused():
@@ -119,17 +119,69 @@ class _Staged:
                 TraceEscapeWarning,
                 stacklevel=3,
             )
-            return _eager(self.f, args, kwargs, positions)
+            return self._eagerly(args, kwargs, positions)
         expected = tuple(guard.expected for guard in traced.guards)
         with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
-            run = self.build(_gradient_graph(traced.graph))
+            run = self.build(self._differentiate(traced.graph))
         # Inputs are floats already (_as_input): skip the argument checks of run's __call__.
         call = getattr(run, "unchecked", run)
         self.specialisations.setdefault(key, []).append((expected, run, call))
-        result = _unpack(call(*inputs), expected, len(positions))
+        result = self._unpack(call(*inputs), expected, len(positions))
         if result is None:  # only if a comparison gave a different answer on the same floats
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
+
+    # What is staged: value and gradient. _StagedHessian overrides these three.
+
+    def _differentiate(self, traced: Graph) -> Graph:
+        return _gradient_graph(traced)
+
+    @staticmethod
+    def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
+        return _unpack(outputs, expected, n_inputs)
+
+    def _eagerly(self, args, kwargs, positions):
+        return _eager(self.f, args, kwargs, positions)
+
+
+class _StagedHessian(_Staged):
+    """``hessian`` in the static and compiled modes: the traced graph differentiated twice as
+    a graph (one backward pass per gradient output), optimised, and run by ``build``, with
+    the same guards, caching and eager fallback as value and gradient. Returns the rows."""
+
+    def _differentiate(self, traced: Graph) -> Graph:
+        first = reverse(traced, output=0)
+        gradient_outputs = range(len(traced.outputs), len(first.outputs))
+        second = reverse_each(first, gradient_outputs, builder=SimplifyingBuilder())
+        return dce.run(second).graph
+
+    @staticmethod
+    def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
+        if any((g != 0.0) != want for g, want in zip(outputs[1:], expected, strict=False)):
+            return None
+        entries = outputs[len(outputs) - n_inputs * n_inputs :]
+        return tuple(
+            tuple(entries[row * n_inputs : (row + 1) * n_inputs]) for row in range(n_inputs)
+        )
+
+    def _eagerly(self, args, kwargs, positions):
+        return _eager_hessian(self.f, args, kwargs, positions)
+
+
+def _eager_hessian(f, args, kwargs, positions):
+    """The Hessian rows by eager mode: each row the gradient of one gradient entry."""
+
+    def gradient(*arguments, **keywords):
+        return _eager_value_and_grad(f, arguments, keywords, positions)[1]
+
+    rows = []
+    for row in range(len(positions)):
+
+        def entry(*arguments, row=row, **keywords):
+            return gradient(*arguments, **keywords)[row]
+
+        rows.append(tuple(_eager(entry, args, kwargs, positions)[1]))
+    return tuple(rows)
 
 
 class _Batched:
@@ -285,6 +337,13 @@ MODES: dict[str, Callable] = {
     "batched": _Batched,
 }
 """The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
+
+HESSIAN_MODES: dict[str, Callable] = {
+    "eager": lambda f: functools.partial(_eager_hessian, f),
+    "static": lambda f: _StagedHessian(f, Interpreter),
+    "compiled": lambda f: _StagedHessian(f, compile_python),
+}
+"""The modes ``hessian`` runs in: name -> factory(f) -> runner(args, kwargs, argnums) -> rows."""
 
 
 def _mode(mode: str) -> Callable:

@@ -81,6 +81,7 @@ HESSIAN_CASES = [
 ]
 
 
+@pytest.mark.parametrize("mode", ["eager", "static", "compiled"])
 @pytest.mark.parametrize(
     ("f", "args"),
     [
@@ -89,8 +90,8 @@ HESSIAN_CASES = [
         for args in points
     ],
 )
-def test_hessian_matches_torch(f, args):
-    ours = refgrad.hessian(f)(*args)
+def test_hessian_matches_torch(f, args, mode):
+    ours = refgrad.hessian(f, mode=mode)(*args)
     assert isinstance(ours, tuple) and all(isinstance(row, tuple) for row in ours), (
         f"hessian should return a tuple of tuples, got {ours!r}"
     )
