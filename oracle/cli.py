@@ -66,6 +66,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--json", metavar="FILE", help="write the versioned result file")
     check.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
     check.add_argument(
+        "--repro", metavar="DIR", help="write a standalone repro script per bug into DIR"
+    )
+    check.add_argument(
         "--strict", action="store_true", help="edge-family findings fail the run too"
     )
     check.add_argument(
@@ -162,6 +165,11 @@ def run_check(arguments) -> int:
         Path(arguments.report).parent.mkdir(parents=True, exist_ok=True)
         Path(arguments.report).write_text(report.markdown(data))
         console.print(f"report: {arguments.report}")
+    if arguments.repro and result.bugs:
+        from oracle import repro
+
+        for path in repro.write_all(data, arguments.target, arguments.repro):
+            console.print(f"repro script: {path}")
     bugs = len(result.bugs)
     console.print(
         f"\n{bugs} target bug{'s' if bugs != 1 else ''} found" if bugs else "\nno target bug found"
