@@ -69,6 +69,9 @@ def parser() -> argparse.ArgumentParser:
         "--repro", metavar="DIR", help="write a standalone repro script per bug into DIR"
     )
     check.add_argument(
+        "--xfail", metavar="FILE", help="expected failures: FAMILY:OP[:VERDICT] or id:BUGID lines"
+    )
+    check.add_argument(
         "--strict", action="store_true", help="edge-family findings fail the run too"
     )
     check.add_argument(
@@ -130,7 +133,10 @@ def run_check(arguments) -> int:
 
     console = show.make_console()
     error_console = show.make_console(stderr=True)
+    from oracle import expected
+
     try:
+        expectations = expected.load(arguments.xfail) if arguments.xfail else None
         target = targets.load(arguments.target)
         references = arguments.references or _installed_references(error_console)
         settings = Settings(
@@ -148,12 +154,19 @@ def run_check(arguments) -> int:
         with show.progress_reporter(console, settings) as on_case:
             campaign = Campaign(target, settings, on_case)
             result = campaign.run()
-    except (targets.TargetLoadError, reference_registry.MissingDependency, ValueError) as error:
+    except (
+        targets.TargetLoadError,
+        reference_registry.MissingDependency,
+        expected.ExpectedFileError,
+        ValueError,
+    ) as error:
         error_console.print(f"oracle: error: {error}")
         return USAGE_ERROR
     show.summary(console, result)
     show.findings(console, result)
     data = results.to_json(result)  # one document for both files: same timestamp
+    if expectations is not None:
+        _report_expectations(console, data, expectations)
     if arguments.json:
         results.write(data, arguments.json)
         console.print(f"result file: {arguments.json}")
@@ -174,7 +187,21 @@ def run_check(arguments) -> int:
     console.print(
         f"\n{bugs} target bug{'s' if bugs != 1 else ''} found" if bugs else "\nno target bug found"
     )
-    return result.exit_code
+    return data["exit_code"]
+
+
+def _report_expectations(console, data: dict, expectations) -> None:
+    from oracle import expected
+
+    unmatched = expected.apply(data, expectations)
+    bugs = [bug for family in data["families"] for bug in family["bugs"]]
+    for number, bug in enumerate(bugs, start=1):
+        if bug["expected_by"] is not None:
+            console.print(
+                f"BUG {number} (id {bug['id']}) is expected: xfail line {bug['expected_by']}"
+            )
+    for entry in unmatched:
+        console.print(f"warning: xfail line {entry.line} ({entry.text}) matched no bug")
 
 
 def _installed_references(error_console) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from oracle.compare import SAFETY, Verdict, quantities, quantity_names
+from oracle.expected import bug_id
 from oracle.runner import CampaignResult, CaseResult
 from oracle.targets import Target
 
@@ -111,7 +112,10 @@ def finding(console: Console, title: str, result: CaseResult, shrunk: bool = Tru
     judgement = result.judgement
     program = result.case.program
     console.print()
-    console.print(f"[bold red]{title}[/] ({result.case.family}): [bold]{judgement.verdict}[/]")
+    identity = bug_id(result.case.family, judgement.verdict.value, program.to_json())
+    console.print(
+        f"[bold red]{title}[/] ({result.case.family}): [bold]{judgement.verdict}[/] (id {identity})"
+    )
     console.print(judgement.explanation, highlight=False)
     label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
     console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")

@@ -9,6 +9,9 @@ imports nothing heavy: the oracle's modules load only when a target is given.
   shows the minimal program, its inputs and the table of target and references.
 * ``--oracle-families``, ``--oracle-max-examples``, ``--oracle-seed``, ``--oracle-references``
   (ini ``oracle_families``, ``oracle_max_examples``, ``oracle_seed``, ``oracle_references``).
+* ``--oracle-xfail FILE`` (ini ``oracle_xfail``): expected failures (:mod:`oracle.expected`);
+  a family whose every bug is expected is reported as xfailed, and entries that matched no bug
+  are listed at the end of the session.
 * The report header names the target, the references and the seed.
 * The session-scoped fixture ``oracle_target`` gives the loaded target to a project's own
   tests; ``oracle.strategies`` holds the strategies for its own ``@given`` properties.
@@ -25,6 +28,7 @@ OPTIONS = (
     ("--oracle-max-examples", "oracle_max_examples", "programs drawn per family"),
     ("--oracle-seed", "oracle_seed", "Hypothesis seed (default 0)"),
     ("--oracle-references", "oracle_references", "comma-separated (default: all installed)"),
+    ("--oracle-xfail", "oracle_xfail", "expected failures file (see oracle.expected)"),
 )
 
 
@@ -69,14 +73,17 @@ def pytest_configure(config):
     config._oracle = None
     if spec is None:
         return
-    from oracle import targets
+    from oracle import expected, targets
 
+    xfail = _setting(config, "oracle_xfail")
     try:
         target = targets.load(spec)
         settings = _settings(config)
+        entries = expected.load(xfail) if xfail else []
     except (targets.TargetLoadError, ValueError, ImportError) as error:
         raise pytest.UsageError(f"--oracle-target {spec}: {error}") from error
     config._oracle = (target, settings)
+    config._oracle_expected = (entries, set())  # the entries, and the lines that matched
 
 
 def pytest_report_header(config):
@@ -119,8 +126,20 @@ class OracleFamily(pytest.Item):
 
         target, settings = self.config._oracle
         result = Campaign(target, settings).run_family(self.family)
-        if result.bugs:
-            raise OracleFinding(_explain(self.family, result))
+        if not result.bugs:
+            return
+        entries, used = self.config._oracle_expected
+        if entries:
+            from oracle import expected
+            from oracle.results import family_to_json
+
+            data = {"families": [family_to_json(result)]}
+            expected.apply(data, entries)
+            lines = [bug["expected_by"] for bug in data["families"][0]["bugs"]]
+            used.update(line for line in lines if line is not None)
+            if None not in lines:
+                pytest.xfail(f"expected by xfail lines {sorted(set(lines))}")
+        raise OracleFinding(_explain(self.family, result))
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, OracleFinding):
@@ -144,6 +163,17 @@ def _explain(family: str, result) -> str:
     for number, bug in enumerate(result.bugs, start=1):
         show.finding(console, f"BUG {number}", bug)
     return buffer.getvalue().strip()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if getattr(config, "_oracle", None) is None:
+        return
+    entries, used = config._oracle_expected
+    for entry in entries:
+        if entry.line not in used:
+            terminalreporter.write_line(
+                f"oracle: xfail line {entry.line} ({entry.text}) matched no bug", yellow=True
+            )
 
 
 @pytest.fixture(scope="session")

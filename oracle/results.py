@@ -22,9 +22,12 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     Engine (the target, each reference, the exact analysis) -> ``points``, ``seconds`` and
     ``points_per_second``.
 ``bug_count``, ``exit_code``, ``seconds``
-    The campaign's outcome.
+    The campaign's outcome. With an xfail file (``--xfail``), each bug also has
+    ``expected_by`` (the matching line, or null) and the document ``unexpected_bug_count``;
+    the exit code counts only unexpected bugs.
 
-Each bug or warning records the ``verdict``, its ``explanation``, the ``quantity`` it was found
+Each bug or warning records its ``id`` (stable for the same minimal program; see
+:mod:`oracle.expected`), the ``verdict``, its ``explanation``, the ``quantity`` it was found
 on (``value`` or ``d/dx<i>``), the ``program`` (the IR as JSON, see
 :meth:`oracle.program.Program.to_json`, and as Python in ``program_python``), its ``steps``, the
 ``point`` (inputs) where it shows, and what the ``target`` and each of the ``references``
@@ -43,6 +46,7 @@ from importlib import metadata
 from pathlib import Path
 
 from oracle.compare import SAFETY, quantity_names
+from oracle.expected import bug_id
 from oracle.outcome import json_float
 from oracle.runner import CampaignResult, CaseResult, FamilyResult
 
@@ -77,6 +81,7 @@ def case_to_json(result: CaseResult) -> dict:
             )
         )
     return {
+        "id": bug_id(result.case.family, judgement.verdict.value, program.to_json()),
         "verdict": judgement.verdict.value,
         "explanation": judgement.explanation,
         "quantity": judgement.quantity,

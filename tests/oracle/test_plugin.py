@@ -95,3 +95,13 @@ def test_bad_options_are_usage_errors(pytester, option, message):
     result = pytester.runpytest_subprocess(*arguments)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_an_xfail_file_turns_expected_bugs_into_xfails_and_lists_stale_entries(pytester):
+    target = copy_engine(pytester, "bug_mul_assigns_grad")
+    pytester.makefile(".txt", xfail="smooth:mul:target bug\ndeep:*\n")
+    result = pytester.runpytest_subprocess(
+        f"--oracle-target={target}", *QUICK, "--oracle-xfail=xfail.txt"
+    )
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["*oracle: xfail line 2 (deep:*) matched no bug*"])
