@@ -116,7 +116,7 @@ def script(bug: dict, target: str, filename: str) -> str:
     return TEMPLATE.format(
         verdict=bug["verdict"],
         target=target,
-        explanation=bug["explanation"].replace('"""', "'''"),
+        explanation=bug["explanation"].replace("\\", "\\\\").replace('"""', "'''"),
         filename=filename,
         point=tuple(point),
         tolerance=tolerance,
