@@ -15,6 +15,8 @@ overflow gives inf, as in IEEE arithmetic and torch, instead of raising.
 
 import math
 
+from _template import ieee_exp, ieee_power, stable_sigmoid  # shared IEEE helpers, not the engine
+
 EXPECTED = "correct"
 KIND = "correct"
 BUG = None
@@ -94,10 +96,10 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
             return NotImplemented  # only number exponents, as in micrograd
-        out = Value(_power(self.data, exponent), (self,), f"**{exponent}")
+        out = Value(ieee_power(self.data, exponent), (self,), f"**{exponent}")
 
         def _backward():
-            self.grad += exponent * _power(self.data, exponent - 1) * out.grad
+            self.grad += exponent * ieee_power(self.data, exponent - 1) * out.grad
 
         out._backward = _backward
         return out
@@ -132,7 +134,7 @@ class Value:
         return out
 
     def exp(self):
-        out = Value(_exp(self.data), (self,), "exp")
+        out = Value(ieee_exp(self.data), (self,), "exp")
 
         def _backward():
             self.grad += out.data * out.grad
@@ -150,7 +152,7 @@ class Value:
         return out
 
     def sigmoid(self):
-        out = Value(_sigmoid(self.data), (self,), "sigmoid")
+        out = Value(stable_sigmoid(self.data), (self,), "sigmoid")
 
         def _backward():
             self.grad += out.data * (1.0 - out.data) * out.grad
@@ -232,31 +234,3 @@ def _post_order(root):
             if child not in visited:
                 stack.append((child, False))
     return order
-
-
-def _exp(x):
-    """e**x, inf past float64's range (math.exp raises OverflowError there)."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def _power(base, exponent):
-    """base**exponent with IEEE results where Python's ** does something else: nan for a
-    negative base with a fractional exponent (Python returns a complex number), and +-inf at
-    the pole 0**negative and past float64's range (Python raises)."""
-    odd = float(exponent).is_integer() and exponent % 2 == 1
-    try:
-        result = base**exponent
-    except (OverflowError, ZeroDivisionError):
-        return math.copysign(math.inf, base) if odd else math.inf
-    return math.nan if isinstance(result, complex) else result
-
-
-def _sigmoid(x):
-    """1 / (1 + e**-x) without overflow or cancellation: the exponential is of -|x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)

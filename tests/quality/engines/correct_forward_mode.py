@@ -21,6 +21,8 @@ supported, with the textbook derivative formulas; overflow gives inf, as in torc
 import itertools
 import math
 
+from _template import ieee_exp, ieee_power, stable_sigmoid  # shared IEEE helpers, not the engine
+
 EXPECTED = "correct"
 KIND = "correct"
 BUG = None
@@ -83,8 +85,8 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
             return NotImplemented
-        slope = exponent * _power(self.data, exponent - 1)
-        return Value(_power(self.data, exponent), (self,), (slope,))
+        slope = exponent * ieee_power(self.data, exponent - 1)
+        return Value(ieee_power(self.data, exponent), (self,), (slope,))
 
     def __neg__(self):
         return Value(-self.data, (self,), (-1.0,))
@@ -100,14 +102,14 @@ class Value:
         return Value(t, (self,), (1.0 - t * t,))
 
     def exp(self):
-        e = _exp(self.data)
+        e = ieee_exp(self.data)
         return Value(e, (self,), (e,))
 
     def log(self):
         return Value(math.log(self.data), (self,), (1.0 / self.data,))
 
     def sigmoid(self):
-        s = _sigmoid(self.data)
+        s = stable_sigmoid(self.data)
         return Value(s, (self,), (s * (1.0 - s),))
 
     def sin(self):
@@ -160,31 +162,3 @@ def _tangent_of(output, leaf, nodes):
             if terms:  # nodes that do not depend on the leaf keep no tangent
                 tangent[node] = sum(terms)
     return tangent.get(output, 0.0)
-
-
-def _exp(x):
-    """e**x, inf past float64's range (math.exp raises OverflowError there)."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def _power(base, exponent):
-    """base**exponent with IEEE results where Python's ** does something else: nan for a
-    negative base with a fractional exponent (Python returns a complex number), and +-inf at
-    the pole 0**negative and past float64's range (Python raises)."""
-    odd = float(exponent).is_integer() and exponent % 2 == 1
-    try:
-        result = base**exponent
-    except (OverflowError, ZeroDivisionError):
-        return math.copysign(math.inf, base) if odd else math.inf
-    return math.nan if isinstance(result, complex) else result
-
-
-def _sigmoid(x):
-    """1 / (1 + e**-x) without overflow or cancellation: the exponential is of -|x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)

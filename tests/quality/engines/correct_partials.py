@@ -12,7 +12,7 @@ micrograd's set and nothing more: ``tanh``, ``exp``, ``log``, ``sigmoid``, ``sin
 ``sqrt`` and ``abs`` are absent, which exercises an oracle's probing of what an engine can do.
 """
 
-import math
+from _template import ieee_power  # shared IEEE helpers, not the engine
 
 EXPECTED = "correct"
 KIND = "correct"
@@ -71,8 +71,8 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
             return NotImplemented
-        slope = exponent * _power(self.data, exponent - 1)
-        return Value(_power(self.data, exponent), ((self, slope),))
+        slope = exponent * ieee_power(self.data, exponent - 1)
+        return Value(ieee_power(self.data, exponent), ((self, slope),))
 
     def __neg__(self):
         return Value(-self.data, ((self, -1.0),))
@@ -111,15 +111,3 @@ def _consumer_edges(root):
                 stack.append(parent)
             count[parent] += 1
     return count
-
-
-def _power(base, exponent):
-    """base**exponent with IEEE results where Python's ** does something else: nan for a
-    negative base with a fractional exponent (Python returns a complex number), and +-inf at
-    the pole 0**negative and past float64's range (Python raises)."""
-    odd = float(exponent).is_integer() and exponent % 2 == 1
-    try:
-        result = base**exponent
-    except (OverflowError, ZeroDivisionError):
-        return math.copysign(math.inf, base) if odd else math.inf
-    return math.nan if isinstance(result, complex) else result

@@ -21,6 +21,8 @@ torch's conventions at the kinks of relu and abs; overflow gives inf, as in torc
 
 import math
 
+from _template import ieee_exp, ieee_power, stable_sigmoid  # shared IEEE helpers, not the engine
+
 EXPECTED = "correct"
 KIND = "correct"
 BUG = None
@@ -133,8 +135,8 @@ class Value:
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
             return NotImplemented
-        slope = exponent * _power(self.data, exponent - 1)
-        return self._record(_power(self.data, exponent), (self,), (slope,))
+        slope = exponent * ieee_power(self.data, exponent - 1)
+        return self._record(ieee_power(self.data, exponent), (self,), (slope,))
 
     def __neg__(self):
         return self._record(-self.data, (self,), (-1.0,))
@@ -150,14 +152,14 @@ class Value:
         return self._record(t, (self,), (1.0 - t * t,))
 
     def exp(self):
-        e = _exp(self.data)
+        e = ieee_exp(self.data)
         return self._record(e, (self,), (e,))
 
     def log(self):
         return self._record(math.log(self.data), (self,), (1.0 / self.data,))
 
     def sigmoid(self):
-        s = _sigmoid(self.data)
+        s = stable_sigmoid(self.data)
         return self._record(s, (self,), (s * (1.0 - s),))
 
     def sin(self):
@@ -196,31 +198,3 @@ def _propagate(record, adjoint):
         return  # not on a path to the output
     for node, partial in zip(record.inputs, record.partials, strict=True):
         adjoint[node] = adjoint.get(node, 0.0) + partial * gradient
-
-
-def _exp(x):
-    """e**x, inf past float64's range (math.exp raises OverflowError there)."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-def _power(base, exponent):
-    """base**exponent with IEEE results where Python's ** does something else: nan for a
-    negative base with a fractional exponent (Python returns a complex number), and +-inf at
-    the pole 0**negative and past float64's range (Python raises)."""
-    odd = float(exponent).is_integer() and exponent % 2 == 1
-    try:
-        result = base**exponent
-    except (OverflowError, ZeroDivisionError):
-        return math.copysign(math.inf, base) if odd else math.inf
-    return math.nan if isinstance(result, complex) else result
-
-
-def _sigmoid(x):
-    """1 / (1 + e**-x) without overflow or cancellation: the exponential is of -|x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
