@@ -17,18 +17,26 @@ from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
 USAGE_ERROR = 2
 
 
+def parse_names(text: str, choices: Sequence[str], what: str) -> tuple[str, ...]:
+    """Comma-separated names from ``choices`` (ValueError naming the unknown ones)."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in choices]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown {what} {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(choices)}"
+        )
+    return names
+
+
 def _names(choices: Sequence[str], what: str):
-    """An argparse type for comma-separated names from ``choices``."""
+    """An argparse type for :func:`parse_names`."""
 
     def parse(text: str) -> tuple[str, ...]:
-        names = tuple(name.strip() for name in text.split(",") if name.strip())
-        unknown = [name for name in names if name not in choices]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(unknown) or '(none given)'}; "
-                f"choose from {', '.join(choices)}"
-            )
-        return names
+        try:
+            return parse_names(text, choices, what)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     return parse
 

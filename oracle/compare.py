@@ -161,7 +161,7 @@ def _witness_rank(name: str) -> int:
 def _bounds(analysis: Analysis | None, n_inputs: int) -> list[float] | None:
     if analysis is None:
         return None
-    return [analysis.value_bound, *analysis.gradient_bound][: 1 + n_inputs]
+    return analysis.bounds[: 1 + n_inputs]
 
 
 def _tolerance(bounds, index, a: float, b: float) -> float:

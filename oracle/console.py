@@ -11,6 +11,7 @@ from rich.table import Table
 
 from oracle.compare import SAFETY, Verdict, quantities, quantity_names
 from oracle.expected import bug_id
+from oracle.program import abridge
 from oracle.runner import CampaignResult, CaseResult
 from oracle.targets import Target
 
@@ -96,17 +97,6 @@ def summary(console: Console, result: CampaignResult) -> None:
             console.print(f"note ({family.family}): {note}")
 
 
-def program_text(result: CaseResult) -> str:
-    lines = result.case.program.to_python().splitlines()
-    if len(lines) <= SHOWN_LINES:
-        return "\n".join(lines)
-    half = SHOWN_LINES // 2
-    hidden = len(lines) - 2 * half
-    return "\n".join(
-        [*lines[:half], f"    # ... {hidden} more lines of the same kind ...", *lines[-half:]]
-    )
-
-
 def finding(console: Console, title: str, result: CaseResult, shrunk: bool = True) -> None:
     point = result.worst_point
     judgement = result.judgement
@@ -119,7 +109,8 @@ def finding(console: Console, title: str, result: CaseResult, shrunk: bool = Tru
     console.print(judgement.explanation, highlight=False)
     label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
     console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
-    console.print(program_text(result), highlight=False, markup=False)
+    source = abridge(program.to_python(), SHOWN_LINES)
+    console.print(source, highlight=False, markup=False)
     inputs = ", ".join(
         f"{name} = {x!r}"
         for name, x in zip(program.input_names(), result.case.points[point], strict=True)
@@ -139,7 +130,7 @@ def outcome_table(result: CaseResult, point: int) -> Table:
     for name in result.references:
         table.add_column(name, overflow="fold")
     table.add_column("tolerance")
-    bounds = [analysis.value_bound, *analysis.gradient_bound] if analysis is not None else None
+    bounds = analysis.bounds if analysis is not None else None
     outcomes = [result.target[point], *(o[point] for o in result.references.values())]
     for index, name in enumerate(quantity_names(program.n_inputs)):
         cells = [_cell(outcome, index) for outcome in outcomes]

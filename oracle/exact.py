@@ -100,6 +100,11 @@ class Analysis:
     def value(self) -> mpmath.mpf:
         return self.values[-1]
 
+    @property
+    def bounds(self) -> list[float]:
+        """The bounds per quantity, in the order value, d/dx0, d/dx1, ..."""
+        return [self.value_bound, *self.gradient_bound]
+
 
 def to_exact(point: Sequence[float]) -> list[mpmath.mpf]:
     for x in point:
@@ -321,7 +326,7 @@ def _reverse_bounds(program, slopes, local_bounds):
     return adjoints, bounds
 
 
-def _kinked_operand(step) -> int | None:
+def kinked_operand(step) -> int | None:
     """The value operand that sits at the op's kink or pole when it is zero, if any."""
     if step.op not in KINKED_AT_ZERO:
         return None
@@ -332,7 +337,7 @@ def _kinked_operand(step) -> int | None:
 def _ill_conditioning(program, values, slopes, forward) -> str | None:
     for position, step in enumerate(program.steps):
         index = program.n_inputs + position
-        operand = _kinked_operand(step)
+        operand = kinked_operand(step)
         if operand is not None and forward[operand] >= NEAR_KINK_RELATIVE * float(
             abs(values[operand])
         ):

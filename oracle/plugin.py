@@ -61,11 +61,9 @@ def _settings(config):
 
 
 def _names(text: str | None, choices, what: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in (text or "").split(",") if name.strip())
-    unknown = [name for name in names if name not in choices]
-    if unknown:
-        raise ValueError(f"unknown {what} {', '.join(unknown)}; choose from {', '.join(choices)}")
-    return names
+    from oracle.cli import parse_names
+
+    return parse_names(text, choices, what) if text else ()
 
 
 def pytest_configure(config):

@@ -155,6 +155,17 @@ class Program:
         return cls(data["n_inputs"], steps)
 
 
+def abridge(source: str, most_lines: int) -> str:
+    """``source`` with its middle elided if it has more than ``most_lines`` lines (the long
+    chains of the deep family print their first and last lines)."""
+    lines = source.splitlines()
+    if len(lines) <= most_lines:
+        return source
+    half = most_lines // 2
+    elided = f"    # ... {len(lines) - 2 * half} more lines of the same kind ..."
+    return "\n".join([*lines[:half], elided, *lines[-half:]])
+
+
 def _check(program: Program) -> None:
     if not isinstance(program.n_inputs, int) or program.n_inputs < 1:
         raise ProgramError(f"a program needs at least one input, got {program.n_inputs!r}")

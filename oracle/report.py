@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from oracle import results
 from oracle.compare import Verdict
+from oracle.program import abridge
 
 SHOWN_LINES = 16
 
@@ -93,14 +94,7 @@ def _throughput(throughput: dict) -> list[str]:
 
 
 def _case(title: str, case: dict) -> list[str]:
-    program = case["program_python"].splitlines()
-    if len(program) > SHOWN_LINES:
-        half = SHOWN_LINES // 2
-        program = [
-            *program[:half],
-            f"    # ... {len(program) - 2 * half} more lines ...",
-            *program[-half:],
-        ]
+    program = abridge(case["program_python"], SHOWN_LINES)
     names = [f"x{i}" for i in range(len(case["point"]))]
     inputs = ", ".join(f"{n} = {x!r}" for n, x in zip(names, case["point"], strict=True))
     engines = {"target": case["target"], **case["references"]}
@@ -122,7 +116,7 @@ def _case(title: str, case: dict) -> list[str]:
         f"({case['steps']} steps), at {inputs}:",
         "",
         "```python",
-        *program,
+        program,
         "```",
         "",
         *table,

@@ -72,7 +72,7 @@ def case_to_json(result: CaseResult) -> dict:
     program = result.case.program
     tolerance = None
     if analysis is not None:
-        bounds = [analysis.value_bound, *analysis.gradient_bound]
+        bounds = analysis.bounds
         tolerance = dict(
             zip(
                 quantity_names(program.n_inputs),

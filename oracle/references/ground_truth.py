@@ -22,15 +22,15 @@ from collections.abc import Sequence
 import mpmath
 
 from oracle.exact import (
-    KINKED_AT_ZERO,
     NotApplicable,
     exact_values,
+    kinked_operand,
     more_digits,
     step_size,
     values_at_working_precision,
 )
 from oracle.outcome import Outcome
-from oracle.program import Const, Program
+from oracle.program import Program
 
 
 class GroundTruth:
@@ -43,8 +43,10 @@ class GroundTruth:
         try:
             exact, values, digits = values_at_working_precision(program, point)
             reaching = program.inputs_reaching_output()
+            on_kink = _sits_on_kink(program, values)
+            largest = max(abs(v) for v in values)
             derivatives = [
-                _derivative(program, exact, i, digits) if i in reaching else _ZERO
+                _derivative(program, exact, i, digits, on_kink, largest) if i in reaching else _ZERO
                 for i in range(program.n_inputs)
             ]
         except NotApplicable as error:
@@ -68,17 +70,21 @@ class _Derivative:
 _ZERO = _Derivative(mpmath.mpf(0), mpmath.mpf(0))
 
 
-def _derivative(program: Program, exact, i: int, digits: int) -> _Derivative:
-    """d output / d x_i, with enough digits that rounding cannot hide it."""
+def _derivative(program: Program, exact, i: int, digits: int, on_kink, largest) -> _Derivative:
+    """d output / d x_i, with enough digits that rounding cannot hide it.
+
+    ``on_kink``: an intermediate sits exactly on a kink (one-sided derivatives are taken);
+    ``largest``: the largest magnitude among the program's values, which sets the rounding.
+    """
+    if on_kink:
+        with mpmath.workdps(digits):
+            left, right, error = _one_sided(program, exact, i)
+        return _Derivative((left + right) / 2, error, (float(left), float(right)))
     while True:
         with mpmath.workdps(digits):
-            values = exact_values(program, exact)
-            if _sits_on_kink(program, values):
-                left, right, error = _one_sided(program, exact, i)
-                return _Derivative((left + right) / 2, error, (float(left), float(right)))
             derivative, truncation = _central(program, exact, i)
             # Each evaluation is exact to about 10**-digits of the largest value involved.
-            noise = mpmath.mpf(10) ** -digits * max(abs(v) for v in values) * len(values)
+            noise = mpmath.mpf(10) ** -digits * largest * program.n_values
             rounding = noise / step_size(exact[i])
         finer = more_digits(digits, rounding, derivative)
         if finer is None:
@@ -87,12 +93,8 @@ def _derivative(program: Program, exact, i: int, digits: int) -> _Derivative:
 
 
 def _sits_on_kink(program: Program, values) -> bool:
-    for step in program.steps:
-        if step.op in KINKED_AT_ZERO:
-            operand = step.operands[1] if step.op == "div" else step.operands[0]
-            if not isinstance(operand, Const) and values[operand] == 0:
-                return True
-    return False
+    operands = (kinked_operand(step) for step in program.steps)
+    return any(operand is not None and values[operand] == 0 for operand in operands)
 
 
 def _output_along(program: Program, exact, i):

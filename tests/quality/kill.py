@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from oracle import references, targets
+from oracle.program import abridge
 from oracle.runner import Campaign, Settings
 from tests.quality import catalog
 
@@ -59,8 +60,6 @@ def check_engine(engine: catalog.Engine) -> Kill:
     family = bugged[0]
     bug = min(family.bugs, key=lambda b: len(b.case.program))
     program = bug.case.program
-    lines = program.to_python().splitlines()
-    shown = "\n".join(lines if len(lines) <= 8 else [*lines[:4], "    ...", *lines[-2:]])
     return Kill(
         engine.name,
         engine.kind,
@@ -71,7 +70,7 @@ def check_engine(engine: catalog.Engine) -> Kill:
         family.examples_to_first_bug,
         len(program),
         program.depth(),
-        shown,
+        abridge(program.to_python(), 8),
         bug.judgement.explanation,
         round(result.seconds, 1),
     )
