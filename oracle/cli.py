@@ -15,6 +15,7 @@ from oracle.ops import OPS
 from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
 
 USAGE_ERROR = 2
+REPORT_FORMATS = ("markdown", "summary", "html")
 
 
 def parse_names(text: str, choices: Sequence[str], what: str) -> tuple[str, ...]:
@@ -39,6 +40,15 @@ def _names(choices: Sequence[str], what: str):
             raise argparse.ArgumentTypeError(str(error)) from None
 
     return parse
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from oracle.runner import ShardError, parse_shard
+
+    try:
+        return parse_shard(text)
+    except ShardError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -71,8 +81,32 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--ops", type=_names(tuple(OPS), "op"), default=None, help="restrict programs to these ops"
     )
+    check.add_argument(
+        "--per-op",
+        action="store_true",
+        help="also check the smooth and edge families once per op, over that op and + - * only",
+    )
+    check.add_argument(
+        "--shard", metavar="I/N", type=_shard, help="run only the I-th of N slices of the units"
+    )
+    check.add_argument(
+        "--database",
+        metavar="DIR",
+        help="Hypothesis example database: failures found are kept here and replayed first",
+    )
+    check.add_argument(
+        "-n",
+        "--workers",
+        type=int,
+        default=None,
+        help="run the units in N processes through pytest-xdist (implies --per-op)",
+    )
     check.add_argument("--json", metavar="FILE", help="write the versioned result file")
     check.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
+    check.add_argument("--html", metavar="FILE.html", help="write a standalone HTML report")
+    check.add_argument(
+        "--summary", metavar="FILE.md", help="append a Markdown summary (for a CI step summary)"
+    )
     check.add_argument(
         "--repro", metavar="DIR", help="write a standalone repro script per bug into DIR"
     )
@@ -99,12 +133,16 @@ def parser() -> argparse.ArgumentParser:
     )
     report = commands.add_parser(
         "report",
-        help="render the Markdown report of a result file",
-        description="Render the Markdown report of a result file written by --json, without "
-        "re-running anything.",
+        help="render the report of a result file",
+        description="Render the report of a result file written by --json, without re-running "
+        "anything: the Markdown report, the short Markdown summary for a CI step, or the "
+        "standalone HTML report.",
     )
     report.add_argument("result", metavar="FILE.json")
-    report.add_argument("-o", "--output", metavar="FILE.md", help="write here, not to stdout")
+    report.add_argument(
+        "--format", choices=REPORT_FORMATS, default="markdown", help="default markdown"
+    )
+    report.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
     return top
 
 
@@ -114,16 +152,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(arguments)
     if arguments.max_examples is not None and arguments.max_examples < 1:
         parser().error("--max-examples must be at least 1")
+    if arguments.workers is not None:
+        if arguments.workers < 1:
+            parser().error("--workers must be at least 1")
+        from oracle import parallel
+
+        return parallel.run_check(arguments)
     return run_check(arguments)
 
 
 def run_report(arguments) -> int:
     from pathlib import Path
 
-    from oracle import report
+    from oracle import html_report, report, results
 
+    render = {"markdown": report.markdown, "summary": report.summary, "html": html_report.render}
     try:
-        text = report.render(arguments.result)
+        text = render[arguments.format](results.read(arguments.result))
     except (OSError, ValueError, KeyError) as error:
         print(f"oracle: error: cannot read {arguments.result}: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -136,32 +181,19 @@ def run_report(arguments) -> int:
 
 def run_check(arguments) -> int:
     from oracle import console as show
-    from oracle import results, targets
-    from oracle.runner import Campaign, Settings
+    from oracle import expected, outputs, results, targets
+    from oracle.runner import Campaign, chosen_ops
 
     console = show.make_console()
     error_console = show.make_console(stderr=True)
-    from oracle import expected
-
     try:
         expectations = expected.load(arguments.xfail) if arguments.xfail else None
         target = targets.load(arguments.target)
         references = arguments.references or _installed_references(error_console)
-        settings = Settings(
-            families=arguments.families,
-            max_examples=arguments.max_examples,
-            seed=arguments.seed,
-            references=references,
-            ops=arguments.ops,
-            strict=arguments.strict,
-            time_limit=arguments.time_limit,
-            shrink_seconds=arguments.shrink_seconds,
-            exit_first=arguments.exitfirst,
-        )
+        settings = settings_from(arguments, references)
         show.header(console, target, settings, references)
-        with show.progress_reporter(console, settings) as on_case:
-            campaign = Campaign(target, settings, on_case)
-            result = campaign.run()
+        with show.progress_reporter(console, settings, chosen_ops(target, settings)) as on_case:
+            result = Campaign(target, settings, on_case).run()
     except (
         targets.TargetLoadError,
         reference_registry.MissingDependency,
@@ -172,30 +204,44 @@ def run_check(arguments) -> int:
         return USAGE_ERROR
     show.summary(console, result)
     show.findings(console, result)
-    data = results.to_json(result)  # one document for both files: same timestamp
+    data = results.to_json(result)  # one document for every file: same timestamp
     if expectations is not None:
         _report_expectations(console, data, expectations)
-    if arguments.json:
-        results.write(data, arguments.json)
-        console.print(f"result file: {arguments.json}")
-    if arguments.report:
-        from pathlib import Path
-
-        from oracle import report
-
-        Path(arguments.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(arguments.report).write_text(report.markdown(data))
-        console.print(f"report: {arguments.report}")
-    if arguments.repro and result.bugs:
-        from oracle import repro
-
-        for path in repro.write_all(data, arguments.target, arguments.repro):
-            console.print(f"repro script: {path}")
-    bugs = len(result.bugs)
-    console.print(
-        f"\n{bugs} target bug{'s' if bugs != 1 else ''} found" if bugs else "\nno target bug found"
-    )
+    for line in outputs.write(data, arguments.target, **_outputs(arguments)):
+        console.print(line)
+    console.print(verdict_line(data))
     return data["exit_code"]
+
+
+def verdict_line(data: dict) -> str:
+    bugs = data["bug_count"]
+    if not bugs:
+        return "\nno target bug found"
+    return f"\n{bugs} target bug{'s' if bugs != 1 else ''} found"
+
+
+def settings_from(arguments, references):
+    from oracle.runner import Settings
+
+    return Settings(
+        families=arguments.families,
+        max_examples=arguments.max_examples,
+        seed=arguments.seed,
+        references=references,
+        ops=arguments.ops,
+        strict=arguments.strict,
+        time_limit=arguments.time_limit,
+        shrink_seconds=arguments.shrink_seconds,
+        exit_first=arguments.exitfirst,
+        per_op=arguments.per_op,
+        shard=arguments.shard,
+        database=arguments.database,
+    )
+
+
+def _outputs(arguments) -> dict[str, str | None]:
+    kinds = ("json", "report", "html", "summary", "repro")
+    return {kind: getattr(arguments, kind) for kind in kinds}
 
 
 def _report_expectations(console, data: dict, expectations) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -42,8 +43,16 @@ def header(console: Console, target: Target, settings, references) -> None:
 
 
 @contextmanager
-def progress_reporter(console: Console, settings):
-    """A callback for the campaign: a progress bar on a terminal, a few plain lines otherwise."""
+def progress_reporter(console: Console, settings, ops):
+    """A callback for the campaign: a bar per family on a terminal, a few lines otherwise.
+
+    A family's bar counts the examples of all its units (the family over every op and, with
+    ``per_op``, once per op).
+    """
+    totals = Counter()
+    for unit in settings.units(ops):
+        totals[unit.family] += settings.examples(unit)
+    done = Counter()
     if console.is_terminal:
         columns = (
             TextColumn("{task.description:>7}"),
@@ -52,49 +61,49 @@ def progress_reporter(console: Console, settings):
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console, transient=False) as progress:
-            tasks = {
-                family: progress.add_task(family, total=settings.examples(family))
-                for family in settings.families
-            }
+            tasks = {family: progress.add_task(family, total=totals[family]) for family in totals}
 
-            def advance(family, done, total, result):
-                progress.update(tasks[family], completed=done)
+            def advance(unit, examples, unit_total, result):
+                done[unit.family] += 1
+                progress.update(tasks[unit.family], completed=done[unit.family])
 
             yield advance
         return
 
-    def report_quarters(family, done, total, result):
-        if done == total or done * 4 // total != (done - 1) * 4 // total:
-            console.print(f"{family}: {done}/{total} examples")
+    def report_quarters(unit, examples, unit_total, result):
+        done[unit.family] += 1
+        count, total = done[unit.family], totals[unit.family]
+        if count == total or count * 4 // total != (count - 1) * 4 // total:
+            console.print(f"{unit.family}: {count}/{total} examples")
 
     yield report_quarters
 
 
 def summary(console: Console, result: CampaignResult) -> None:
-    verdicts = [v for v in Verdict if any(f.counts[v] for f in result.families)]
+    verdicts = [v for v in Verdict if any(u.counts[v] for u in result.units)]
     table = Table(title="points per verdict", title_justify="left")
-    table.add_column("family")
+    table.add_column("unit")
     table.add_column("examples", justify="right")
     table.add_column("points", justify="right")
     for verdict in verdicts:
         table.add_column(str(verdict), justify="right")
     table.add_column("seconds", justify="right")
-    for family in result.families:
+    for unit in result.units:
         table.add_row(
-            family.family,
-            str(family.examples),
-            str(family.points),
-            *(str(family.counts[v]) for v in verdicts),
-            f"{family.seconds:.1f}",
+            unit.unit.name,
+            str(unit.examples),
+            str(unit.points),
+            *(str(unit.counts[v]) for v in verdicts),
+            f"{unit.seconds:.1f}",
         )
     console.print(table)
     rates = result.timing.throughput()
     console.print(
         "throughput (points/s): " + ", ".join(f"{name} {rate:,.0f}" for name, rate in rates.items())
     )
-    for family in result.families:
-        for note in family.notes:
-            console.print(f"note ({family.family}): {note}")
+    for unit in result.units:
+        for note in unit.notes:
+            console.print(f"note ({unit.unit.name}): {note}")
 
 
 def finding(console: Console, title: str, result: CaseResult, shrunk: bool = True) -> None:
@@ -151,6 +160,6 @@ def _cell(outcome, index: int) -> str:
 def findings(console: Console, result: CampaignResult) -> None:
     for number, bug in enumerate(result.bugs, start=1):
         finding(console, f"BUG {number}", bug)
-    for family in result.families:
-        for warning in family.warnings:
+    for unit in result.units:
+        for warning in unit.warnings:
             finding(console, "warning", warning, shrunk=False)

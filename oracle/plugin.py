@@ -5,13 +5,25 @@ imports nothing heavy: the oracle's modules load only when a target is given.
 
 * ``--oracle-target`` (ini ``oracle_target``): what ``oracle check`` accepts (a built-in name,
   ``package.module:Attr`` or ``path/to/file.py:Attr``). Given it, the session gets one test per
-  family, ``oracle[smooth]``, ``oracle[deep]`` (and ``oracle[edge]`` if asked for); a failure
-  shows the minimal program, its inputs and the table of target and references.
-* ``--oracle-families``, ``--oracle-max-examples``, ``--oracle-seed``, ``--oracle-references``
-  (ini ``oracle_families``, ``oracle_max_examples``, ``oracle_seed``, ``oracle_references``).
-* ``--oracle-xfail FILE`` (ini ``oracle_xfail``): expected failures (:mod:`oracle.expected`);
-  a family whose every bug is expected is reported as xfailed, and entries that matched no bug
-  are listed at the end of the session.
+  unit of the campaign: ``oracle[smooth]``, ``oracle[deep]`` (and ``oracle[edge]`` if asked
+  for), and one per op, ``oracle[smooth-log]``, over that op and ``+ - *`` only, so a failure
+  names its op (``--oracle-split=family`` keeps only the per-family tests). A failure shows
+  the minimal program, its inputs and the table of target and references.
+* Every option has an ini twin (``--oracle-seed`` / ``oracle_seed``): families, examples,
+  seed, references, ops, strict, time limit, shrink budget, split, shard, database, xfail file
+  and the output files.
+* Parallel and sharded: the tests are independent and seeded, so ``-n auto`` (pytest-xdist)
+  spreads them over the cores with the same verdicts, and ``--oracle-shard=I/N`` keeps the
+  I-th of N slices of them, for a CI matrix across machines.
+* Hypothesis's example database (``--oracle-database``, default ``.hypothesis/oracle`` under
+  the rootdir, shared by the xdist workers; ``none`` turns it off): a failure found once is
+  replayed first on the next run.
+* Outputs, written once by the controlling process from every test's results:
+  ``--oracle-json`` (the result document of ``oracle check --json``), ``--oracle-report``
+  (Markdown), ``--oracle-html``, ``--oracle-summary`` (appended, for ``$GITHUB_STEP_SUMMARY``)
+  and ``--oracle-repro DIR``. JUnit XML comes from pytest's own ``--junitxml``.
+* ``--oracle-xfail FILE``: expected failures (:mod:`oracle.expected`); a test whose every bug
+  is expected is reported as xfailed, and entries that matched no bug are listed at the end.
 * The report header names the target, the references and the seed.
 * The session-scoped fixture ``oracle_target`` gives the loaded target to a project's own
   tests; ``oracle.strategies`` holds the strategies for its own ``@given`` properties.
@@ -19,24 +31,41 @@ imports nothing heavy: the oracle's modules load only when a target is given.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-OPTIONS = (
+VALUE_OPTIONS = (
     # (option, ini key, help)
     ("--oracle-target", "oracle_target", "engine to check: name, module:Attr or file.py:Attr"),
     ("--oracle-families", "oracle_families", "comma-separated families (default smooth,deep)"),
-    ("--oracle-max-examples", "oracle_max_examples", "programs drawn per family"),
+    ("--oracle-max-examples", "oracle_max_examples", "programs drawn per test"),
     ("--oracle-seed", "oracle_seed", "Hypothesis seed (default 0)"),
     ("--oracle-references", "oracle_references", "comma-separated (default: all installed)"),
+    ("--oracle-ops", "oracle_ops", "comma-separated ops programs are drawn from"),
+    ("--oracle-time-limit", "oracle_time_limit", "seconds per case before it is a hang"),
+    ("--oracle-shrink-seconds", "oracle_shrink_seconds", "time budget for shrinking each bug"),
+    ("--oracle-split", "oracle_split", "op (default): a test per family and per op; family"),
+    ("--oracle-shard", "oracle_shard", "I/N: run only the I-th of N slices of the tests"),
+    ("--oracle-database", "oracle_database", "example database dir, or none"),
     ("--oracle-xfail", "oracle_xfail", "expected failures file (see oracle.expected)"),
+    ("--oracle-json", "oracle_json", "write the result document (JSON) here"),
+    ("--oracle-report", "oracle_report", "write the Markdown report here"),
+    ("--oracle-html", "oracle_html", "write the standalone HTML report here"),
+    ("--oracle-summary", "oracle_summary", "append a Markdown CI summary to this file"),
+    ("--oracle-repro", "oracle_repro", "write a repro script per bug into this directory"),
 )
+SPLITS = ("op", "family")
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("oracle", "differential testing of autodiff engines")
-    for option, ini, text in OPTIONS:
+    for option, ini, text in VALUE_OPTIONS:
         group.addoption(option, dest=ini, default=None, help=text)
         parser.addini(ini, text)
+    text = "edge-family findings fail too"
+    group.addoption("--oracle-strict", dest="oracle_strict", action="store_true", help=text)
+    parser.addini("oracle_strict", text, type="bool", default=False)
 
 
 def _setting(config, ini: str) -> str | None:
@@ -46,18 +75,41 @@ def _setting(config, ini: str) -> str | None:
 
 def _settings(config):
     from oracle import references
-    from oracle.runner import Settings
+    from oracle.ops import OPS
+    from oracle.runner import Settings, parse_shard
     from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
 
-    families = _names(_setting(config, "oracle_families"), FAMILIES, "family")
-    chosen = _names(_setting(config, "oracle_references"), references.ALL, "reference")
+    split = _setting(config, "oracle_split") or "op"
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     examples = _setting(config, "oracle_max_examples")
+    shard = _setting(config, "oracle_shard")
+    numbers = {
+        key: float(_setting(config, f"oracle_{key}"))
+        for key in ("time_limit", "shrink_seconds")
+        if _setting(config, f"oracle_{key}")
+    }
     return Settings(
-        families=families or DEFAULT_FAMILIES,
+        families=_names(_setting(config, "oracle_families"), FAMILIES, "family")
+        or DEFAULT_FAMILIES,
         max_examples=int(examples) if examples else None,
         seed=int(_setting(config, "oracle_seed") or 0),
-        references=chosen or tuple(references.available()),
+        references=_names(_setting(config, "oracle_references"), references.ALL, "reference")
+        or tuple(references.available()),
+        ops=_names(_setting(config, "oracle_ops"), tuple(OPS), "op") or None,
+        strict=config.getoption("oracle_strict") or config.getini("oracle_strict"),
+        per_op=split == "op",
+        shard=parse_shard(shard) if shard else None,
+        database=_database(config),
+        **numbers,
     )
+
+
+def _database(config) -> str | None:
+    path = _setting(config, "oracle_database")
+    if path is None:
+        return str(config.rootpath / ".hypothesis" / "oracle")
+    return None if path.lower() == "none" else path
 
 
 def _names(text: str | None, choices, what: str) -> tuple[str, ...]:
@@ -72,72 +124,138 @@ def pytest_configure(config):
     if spec is None:
         return
     from oracle import expected, targets
+    from oracle.runner import chosen_ops
 
     xfail = _setting(config, "oracle_xfail")
     try:
         target = targets.load(spec)
         settings = _settings(config)
+        ops = chosen_ops(target, settings)
         entries = expected.load(xfail) if xfail else []
     except (targets.TargetLoadError, ValueError, ImportError) as error:
         raise pytest.UsageError(f"--oracle-target {spec}: {error}") from error
-    config._oracle = (target, settings)
-    config._oracle_expected = (entries, set())  # the entries, and the lines that matched
+    config._oracle = OracleSession(config, spec, target, settings, ops, entries)
+    config.pluginmanager.register(config._oracle, "oracle-session")
 
 
-def pytest_report_header(config):
-    if config._oracle is None:
-        return None
-    target, settings = config._oracle
-    return (
-        f"oracle: target {target.name}; references {', '.join(settings.references)}; "
-        f"families {', '.join(settings.families)}; seed {settings.seed}"
-    )
+class OracleSession:
+    """The plugin's state and hooks for one pytest session with a target: what to check, and
+    the results that come back from the tests (from xdist workers too)."""
 
+    def __init__(self, config, spec, target, settings, ops, expected_entries):
+        self.config = config
+        self.spec = spec
+        self.target = target
+        self.settings = settings
+        self.ops = ops
+        self.expected_entries = expected_entries
+        self.unit_entries: dict[str, dict] = {}  # unit name -> its result entry
+        self.written: list[str] = []  # what the outputs step wrote, for the terminal
+        self.started = time.perf_counter()
 
-def pytest_collection_modifyitems(session, config, items):
-    if config._oracle is None:
-        return
-    collector = OracleChecks.from_parent(session, name="oracle")
-    items.extend(collector.collect())
+    @property
+    def is_xdist_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def pytest_report_header(self):
+        settings = self.settings
+        shard = f"; shard {settings.shard[0]}/{settings.shard[1]}" if settings.shard else ""
+        return (
+            f"oracle: target {self.target.name}; references {', '.join(settings.references)}; "
+            f"families {', '.join(settings.families)}; seed {settings.seed}{shard}"
+        )
+
+    def pytest_collection_modifyitems(self, session, items):
+        items.extend(OracleChecks.from_parent(session, name="oracle").collect())
+
+    def pytest_runtest_logreport(self, report):
+        entry = getattr(report, "oracle_entry", None)
+        if entry is not None:
+            self.unit_entries[entry["unit"]] = entry
+
+    def pytest_sessionfinish(self):
+        if not self.is_xdist_worker:  # the controller writes the outputs, once
+            self.written = self._write_outputs()
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for line in self.written:
+            terminalreporter.write_line(f"oracle: {line}")
+        for entry in self._unmatched_expectations():
+            terminalreporter.write_line(
+                f"oracle: xfail line {entry.line} ({entry.text}) matched no bug", yellow=True
+            )
+
+    def document(self) -> dict:
+        """The result document of the units that ran, in the campaign's order."""
+        from oracle import results
+
+        order = [unit.name for unit in self.settings.units(self.ops)]
+        entries = [self.unit_entries[name] for name in order if name in self.unit_entries]
+        return results.document(
+            results.target_to_json(self.target.name, self.ops, self.target.unsupported_ops),
+            results.settings_to_json(self.settings, self.ops, self.settings.references),
+            entries,
+            time.perf_counter() - self.started,
+        )
+
+    def _write_outputs(self) -> list[str]:
+        from oracle import expected, outputs
+
+        wanted = {
+            kind: _setting(self.config, f"oracle_{kind}")
+            for kind in ("json", "report", "html", "summary", "repro")
+        }
+        if not any(wanted.values()):
+            return []
+        data = self.document()
+        if self.expected_entries:
+            expected.apply(data, self.expected_entries)
+        return outputs.write(data, self.spec, **wanted)
+
+    def _unmatched_expectations(self) -> list:
+        if not self.expected_entries or self.is_xdist_worker:
+            return []
+        from oracle import expected
+
+        entries = list(self.unit_entries.values())
+        return expected.apply({"families": entries}, self.expected_entries)
 
 
 class OracleChecks(pytest.Collector):
     def collect(self):
-        settings = self.config._oracle[1]
+        oracle = self.config._oracle
         return [
-            OracleFamily.from_parent(self, name=f"oracle[{family}]", family=family)
-            for family in settings.families
+            OracleUnit.from_parent(self, name=f"oracle[{unit.name}]", unit=unit)
+            for unit in oracle.settings.units(oracle.ops)
         ]
 
 
 class OracleFinding(Exception):
-    """A family found a bug; the message is the oracle's explanation of it."""
+    """A unit found a bug; the message is the oracle's explanation of it."""
 
 
-class OracleFamily(pytest.Item):
-    def __init__(self, *, family: str, **kwargs):
+class OracleUnit(pytest.Item):
+    def __init__(self, *, unit, **kwargs):
         super().__init__(**kwargs)
-        self.family = family
+        self.unit = unit
+        self.oracle_entry: dict | None = None
 
     def runtest(self):
+        from oracle import expected
+        from oracle.results import unit_to_json
         from oracle.runner import Campaign
 
-        target, settings = self.config._oracle
-        result = Campaign(target, settings).run_family(self.family)
+        oracle = self.config._oracle
+        result = Campaign(oracle.target, oracle.settings).run_unit(self.unit)
+        self.oracle_entry = unit_to_json(result)
         if not result.bugs:
             return
-        entries, used = self.config._oracle_expected
-        if entries:
-            from oracle import expected
-            from oracle.results import family_to_json
-
-            data = {"families": [family_to_json(result)]}
-            expected.apply(data, entries)
-            lines = [bug["expected_by"] for bug in data["families"][0]["bugs"]]
-            used.update(line for line in lines if line is not None)
+        if oracle.expected_entries:
+            expected.apply({"families": [self.oracle_entry]}, oracle.expected_entries)
+            lines = [bug["expected_by"] for bug in self.oracle_entry["bugs"]]
             if None not in lines:
                 pytest.xfail(f"expected by xfail lines {sorted(set(lines))}")
-        raise OracleFinding(_explain(self.family, result))
+        raise OracleFinding(_explain(result))
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, OracleFinding):
@@ -145,11 +263,11 @@ class OracleFamily(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        target, _ = self.config._oracle
-        return self.path, None, f"oracle check {target.name} --families {self.family}"
+        oracle = self.config._oracle
+        return self.path, None, f"oracle check {oracle.target.name}: {self.unit.name}"
 
 
-def _explain(family: str, result) -> str:
+def _explain(result) -> str:
     import io
 
     from rich.console import Console
@@ -163,15 +281,14 @@ def _explain(family: str, result) -> str:
     return buffer.getvalue().strip()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if getattr(config, "_oracle", None) is None:
-        return
-    entries, used = config._oracle_expected
-    for entry in entries:
-        if entry.line not in used:
-            terminalreporter.write_line(
-                f"oracle: xfail line {entry.line} ({entry.text}) matched no bug", yellow=True
-            )
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    entry = getattr(item, "oracle_entry", None)
+    if call.when == "call" and entry is not None:
+        # A plain JSON attribute: pytest-xdist serializes it with the report to the controller.
+        report.oracle_entry = entry
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -179,4 +296,4 @@ def oracle_target(request):
     """The engine named by --oracle-target (skips the test when none is given)."""
     if request.config._oracle is None:
         pytest.skip("no --oracle-target given")
-    return request.config._oracle[0]
+    return request.config._oracle.target

@@ -2,19 +2,93 @@
 
 The report is made from the JSON alone (never by re-running), so a committed result file and
 its report always agree, and CI can render the report of a campaign it archived.
+
+* :func:`markdown`: the full report (with a coverage section when the families recorded
+  coverage, see :mod:`oracle.coverage`);
+* :func:`summary`: a short GitHub-flavoured summary for a CI step (``$GITHUB_STEP_SUMMARY``):
+  the outcome, points per verdict per family, each bug folded in a ``<details>`` block;
+* helpers the HTML report (:mod:`oracle.html_report`) shares: :func:`check_document`,
+  :func:`regenerate_command`, :func:`quantity_cell`, :func:`campaign_coverage`.
 """
 
 from __future__ import annotations
 
-from oracle import results
+import html
+import re
+import shlex
+
+from oracle import coverage, results
 from oracle.compare import Verdict
+from oracle.ops import OPS
 from oracle.program import abridge
 
 SHOWN_LINES = 16
+SUMMARY_BUGS = 10  # bugs shown in a CI summary; the full report has them all
+SHOWN_MISSING_PAIRS = 12
+BUG_VERDICTS = frozenset(verdict.value for verdict in Verdict if verdict.is_bug)
+
+# What a renderer reads from a result document (see :mod:`oracle.results`).
+DOCUMENT_KEYS = (
+    "created",
+    "python",
+    "platform",
+    "versions",
+    "target",
+    "settings",
+    "families",
+    "throughput",
+    "bug_count",
+    "exit_code",
+    "seconds",
+)
+TARGET_KEYS = ("name", "supported_ops", "unsupported_ops")
+SETTINGS_KEYS = ("families", "max_examples", "seed", "references")
+FAMILY_KEYS = ("family", "examples", "points", "verdicts", "seconds", "notes", "bugs", "warnings")
+CASE_KEYS = (
+    "verdict",
+    "explanation",
+    "family",
+    "program_python",
+    "steps",
+    "point",
+    "target",
+    "references",
+    "tolerance",
+)
+
+
+class ReportError(ValueError):
+    """A result document lacks what a report needs (a missing key, a wrong kind of value)."""
+
+
+def check_document(data: dict) -> None:
+    """Raise :class:`ReportError` if ``data`` is not a result document a report can render."""
+    _require(data, DOCUMENT_KEYS, "the result document")
+    _require(data["target"], TARGET_KEYS, "target")
+    _require(data["settings"], SETTINGS_KEYS, "settings")
+    if not isinstance(data["families"], list):
+        raise ReportError("families is not a list")
+    for position, family in enumerate(data["families"]):
+        _require(family, FAMILY_KEYS, f"families[{position}]")
+        for kind in ("bugs", "warnings"):
+            for number, case in enumerate(family[kind]):
+                _require(case, CASE_KEYS, f"families[{position}].{kind}[{number}]")
+        for verdict, cases in family.get("notable", {}).items():
+            for number, case in enumerate(cases):
+                _require(case, CASE_KEYS, f"families[{position}].notable[{verdict!r}][{number}]")
+
+
+def _require(mapping, keys: tuple[str, ...], where: str) -> None:
+    if not isinstance(mapping, dict):
+        raise ReportError(f"{where} is not an object but {type(mapping).__name__}")
+    missing = [key for key in keys if key not in mapping]
+    if missing:
+        raise ReportError(f"{where} has no {', '.join(map(repr, missing))}")
 
 
 def markdown(data: dict) -> str:
     """The report of one campaign, as Markdown."""
+    check_document(data)
     target = data["target"]
     settings = data["settings"]
     lines = [
@@ -23,7 +97,7 @@ def markdown(data: dict) -> str:
         f"{_outcome(data)} Made {data['created']} with Python {data['python']} on "
         f"{data['platform']}; {_versions(data['versions'])}.",
         "",
-        f"- Regenerate: `{_command(data)}`",
+        f"- Regenerate: `{regenerate_command(data)}`",
         f"- Families: {', '.join(settings['families'])}; examples per family: "
         + ", ".join(f"{f} {n}" for f, n in settings["max_examples"].items())
         + f"; seed {settings['seed']}; references: {', '.join(settings['references'])}.",
@@ -32,9 +106,12 @@ def markdown(data: dict) -> str:
     if target["unsupported_ops"]:
         lines.append(f"- Not supported, so not tested: {', '.join(target['unsupported_ops'])}.")
     lines += ["", *_verdict_table(data["families"]), "", *_throughput(data["throughput"])]
+    merged = campaign_coverage(data)
+    if merged is not None:
+        lines += ["", *_coverage(merged, data)]
     for family in data["families"]:
         for note in family["notes"]:
-            lines += ["", f"Note ({family['family']}): {note}"]
+            lines += ["", f"Note ({entry_label(family)}): {note}"]
     number = 0
     for family in data["families"]:
         for bug in family["bugs"]:
@@ -57,10 +134,12 @@ def _versions(versions: dict) -> str:
     return ", ".join(f"{name} {version}" for name, version in versions.items())
 
 
-def _command(data: dict) -> str:
+def regenerate_command(data: dict) -> str:
+    """The ``oracle check`` command line that reruns this campaign (options that were at
+    their defaults, or that older result files do not record, are left out)."""
     settings = data["settings"]
     parts = [
-        f"oracle check {data['target']['name']}",
+        f"oracle check {shlex.quote(data['target']['name'])}",
         f"--families {','.join(settings['families'])}",
         f"--seed {settings['seed']}",
         f"--references {','.join(settings['references'])}",
@@ -68,6 +147,12 @@ def _command(data: dict) -> str:
     counts = set(settings["max_examples"].values())
     if len(counts) == 1:
         parts.append(f"--max-examples {counts.pop()}")
+    if settings.get("per_op"):
+        parts.append("--per-op")
+    if settings.get("shard"):
+        parts.append("--shard {}/{}".format(*settings["shard"]))
+    if settings.get("strict"):
+        parts.append("--strict")
     return " ".join(parts)
 
 
@@ -80,7 +165,8 @@ def _verdict_table(families: list[dict]) -> list[str]:
     for f in families:
         counts = " | ".join(str(f["verdicts"].get(v, 0)) for v in verdicts)
         lines.append(
-            f"| {f['family']} | {f['examples']} | {f['points']} | {counts} | {f['seconds']:.1f} |"
+            f"| {entry_label(f)} | {f['examples']} | {f['points']} | {counts} | "
+            f"{f['seconds']:.1f} |"
         )
     return lines
 
@@ -94,36 +180,56 @@ def _throughput(throughput: dict) -> list[str]:
 
 
 def _case(title: str, case: dict) -> list[str]:
-    program = abridge(case["program_python"], SHOWN_LINES)
-    names = [f"x{i}" for i in range(len(case["point"]))]
-    inputs = ", ".join(f"{n} = {x!r}" for n, x in zip(names, case["point"], strict=True))
-    engines = {"target": case["target"], **case["references"]}
-    rows = ["value", *(f"d/d{n}" for n in names)]
-    table = [
-        "| | " + " | ".join(engines) + " | tolerance |",
-        "|---|" + "---|" * (len(engines) + 1),
-    ]
-    for index, row in enumerate(rows):
-        cells = [_number(outcome, index) for outcome in engines.values()]
-        tolerance = case["tolerance"][row] if case["tolerance"] else "-"
-        table.append(f"| {row} | " + " | ".join(cells) + f" | {_short(tolerance)} |")
     return [
         f"## {title} ({case['family']}): {case['verdict']}",
         "",
         case["explanation"],
         "",
-        f"{'Program, as drawn' if title == 'Warning' else 'Minimal program'} "
-        f"({case['steps']} steps), at {inputs}:",
+        *_program(case, shrunk=title != "Warning"),
+        "",
+        *_outcome_table(case),
+    ]
+
+
+def _program(case: dict, shrunk: bool) -> list[str]:
+    program = abridge(case["program_python"], SHOWN_LINES)
+    return [
+        f"{'Minimal program' if shrunk else 'Program, as drawn'} "
+        f"({case['steps']} steps), at {point_text(case['point'])}:",
         "",
         "```python",
         program,
         "```",
-        "",
-        *table,
     ]
 
 
-def _number(outcome: dict, index: int) -> str:
+def point_text(point: list) -> str:
+    """``x0 = 1.5, x1 = -2.0``: the inputs where a case shows."""
+    return ", ".join(f"x{i} = {x!r}" for i, x in enumerate(point))
+
+
+def _outcome_table(case: dict) -> list[str]:
+    """Target, each reference and the tolerance, per quantity (value, d/dx0...)."""
+    engines = {"target": case["target"], **case["references"]}
+    rows = ["value", *(f"d/dx{i}" for i in range(len(case["point"])))]
+    table = [
+        "| | " + " | ".join(engines) + " | tolerance |",
+        "|---|" + "---|" * (len(engines) + 1),
+    ]
+    for index, row in enumerate(rows):
+        cells = [_table_text(quantity_cell(outcome, index)) for outcome in engines.values()]
+        tolerance = case["tolerance"][row] if case["tolerance"] else "-"
+        table.append(f"| {row} | " + " | ".join(cells) + f" | {short_number(tolerance)} |")
+    return table
+
+
+def _table_text(text: str) -> str:
+    """Text safe in a Markdown table cell: no column break, no HTML."""
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def quantity_cell(outcome: dict, index: int) -> str:
+    """How a report shows quantity ``index`` (0 the value, then the gradient) of an outcome."""
     if "error" in outcome:
         if index:
             return ""
@@ -134,9 +240,242 @@ def _number(outcome: dict, index: int) -> str:
     return repr(numbers[index]) if not isinstance(numbers[index], str) else numbers[index]
 
 
-def _short(number) -> str:
+def short_number(number) -> str:
+    """A tolerance in two significant digits (``8.9e-15``); strings such as ``"-"`` as they are."""
     return f"{number:.2g}" if isinstance(number, float) else str(number)
+
+
+def entry_label(entry: dict) -> str:
+    """A ``families`` entry's name: its unit (``smooth-log``) if it has one, else its family."""
+    return entry.get("unit") or entry["family"]
 
 
 def render(path: str) -> str:
     return markdown(results.read(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage (see oracle.coverage): merged over the entries that recorded it.
+# ---------------------------------------------------------------------------------------------
+
+
+def campaign_coverage(data: dict) -> dict | None:
+    """The coverage of every ``families`` entry that recorded it, merged; None if none did.
+
+    Raises :class:`oracle.coverage.CoverageError` (a ValueError) for a malformed document.
+    """
+    documents = [entry["coverage"] for entry in data["families"] if entry.get("coverage")]
+    return coverage.merge(documents) if documents else None
+
+
+def tested_ops(data: dict, merged: dict) -> list[str]:
+    """The ops programs were drawn from, and any other op the coverage saw, in table order."""
+    ops = set(data["target"]["supported_ops"]) | set(merged["ops"])
+    return [op for op in OPS if op in ops] + sorted(ops - set(OPS))
+
+
+def _coverage(merged: dict, data: dict) -> list[str]:
+    ops = tested_ops(data, merged)
+    verdicts = verdicts_present(entry["verdicts"] for entry in merged["ops"].values())
+    recorded = sum(1 for entry in data["families"] if entry.get("coverage"))
+    lines = [
+        "## Coverage",
+        "",
+        f"{merged['programs']:,} programs ({merged['steps']:,} steps) from {recorded} of "
+        f"{len(data['families'])} units; cases containing each op, by the case's verdict:",
+        "",
+        "| op | steps | programs | " + " | ".join(verdicts) + " |",
+        "|---|---:|---:|" + "---:|" * len(verdicts),
+    ]
+    for op in ops:
+        entry = merged["ops"].get(op, {"steps": 0, "programs": 0, "verdicts": {}})
+        counts = " | ".join(str(entry["verdicts"].get(v, 0)) for v in verdicts)
+        lines.append(f"| {op} | {entry['steps']:,} | {entry['programs']:,} | {counts} |")
+    return [*lines, "", _pairs_line(merged, ops), "", _fan_out_line(merged)]
+
+
+def verdicts_present(counts) -> list[str]:
+    """The verdicts with a count in any of the ``counts`` mappings (verdict -> count), in the
+    order of :class:`Verdict`; verdicts this oracle does not know come last."""
+    present = set()
+    for verdicts in counts:
+        present.update(verdict for verdict, count in verdicts.items() if count)
+    known = [v.value for v in Verdict if v.value in present]
+    return known + sorted(present - set(known))
+
+
+def _pairs_line(merged: dict, ops: list[str]) -> str:
+    missing = coverage.missing_pairs(merged, ops)
+    total = (len(ops) + 1) * len(ops)
+    line = (
+        f"Op pairs exercised (producer -> consumer, an input counting as producer): "
+        f"{total - len(missing)} of {total}."
+    )
+    if not missing:
+        return line
+    shown = ", ".join(f"{a} -> {b}" for a, b in missing[:SHOWN_MISSING_PAIRS])
+    more = len(missing) - SHOWN_MISSING_PAIRS
+    return f"{line} Never: {shown}" + (f" and {more} more." if more > 0 else ".")
+
+
+def _fan_out_line(merged: dict) -> str:
+    fan_out, programs = merged["fan_out"], merged["programs"]
+    shown = fan_out["programs"]
+    return (
+        f"Fan-out, in programs of {programs:,}: a value read twice or more "
+        f"{shown.get('fan_out', 0):,}, read by two different steps "
+        f"{shown.get('shared_value', 0):,}, a self-operand such as `v * v` "
+        f"{shown.get('self_operand', 0):,}, an input left unused "
+        f"{shown.get('unused_input', 0):,}; at most {fan_out['most_uses']:,} reads of one "
+        f"value; operands reach back up to {fan_out['longest_reach']:,} values."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The CI step summary.
+# ---------------------------------------------------------------------------------------------
+
+
+def summary(data: dict) -> str:
+    """A short GitHub-flavoured Markdown summary of one campaign, for a CI step summary
+    (``$GITHUB_STEP_SUMMARY``): outcome, points per verdict per family, each bug folded."""
+    check_document(data)
+    lines = [
+        f"### {_headline(data)}",
+        "",
+        _facts(data),
+        "",
+        *_family_table(data["families"]),
+    ]
+    merged = campaign_coverage(data)
+    if merged is not None:
+        lines += ["", _coverage_line(merged, data)]
+    bugs = [(entry_label(entry), bug) for entry in data["families"] for bug in entry["bugs"]]
+    for number, (label, bug) in enumerate(bugs[:SUMMARY_BUGS], start=1):
+        lines += ["", *_folded_bug(f"Bug {number} ({label})", bug)]
+    if len(bugs) > SUMMARY_BUGS:
+        lines += ["", f"And {len(bugs) - SUMMARY_BUGS} more bugs: see the full report."]
+    warnings = sum(len(entry["warnings"]) for entry in data["families"])
+    if warnings:
+        lines += ["", f"{warnings} warning{'s' if warnings != 1 else ''}: see the full report."]
+    unsupported = data["target"]["unsupported_ops"]
+    if unsupported:
+        lines += ["", "Not supported, so not tested:"]
+        lines += [f"- {_code(op)}: {_html_text(clip(why))}" for op, why in unsupported.items()]
+    lines += ["", f"Regenerate: {_code(regenerate_command(data))}"]
+    return "\n".join(lines) + "\n"
+
+
+def _headline(data: dict) -> str:
+    name = _code(data["target"]["name"])
+    bugs = data["bug_count"]
+    if not bugs:
+        return f"\N{WHITE HEAVY CHECK MARK} oracle check {name}: no target bug found"
+    text = f"{bugs} target bug{'s' if bugs != 1 else ''} found"
+    unexpected = data.get("unexpected_bug_count")
+    if unexpected is not None and unexpected != bugs:
+        text += f" ({unexpected} unexpected; the others are in the xfail file)"
+    mark = "\N{CROSS MARK}" if data["exit_code"] else "\N{WARNING SIGN}\N{VARIATION SELECTOR-16}"
+    return f"{mark} oracle check {name}: {text}"
+
+
+def _facts(data: dict) -> str:
+    settings = data["settings"]
+    points = sum(entry["points"] for entry in data["families"])
+    return (
+        f"Exit code {data['exit_code']} · {points:,} points in {data['seconds']:.0f} s · "
+        f"seed {settings['seed']} · references {', '.join(settings['references'])} · "
+        f"{_html_text(data['created'])}"
+    )
+
+
+def _family_table(entries: list[dict]) -> list[str]:
+    """Points per verdict, one row per family (its units added up)."""
+    families = _by_family(entries)
+    verdicts = verdicts_present(family["verdicts"] for family in families)
+    units = any(family["units"] > 1 for family in families)
+    header = ["family", *(["units"] if units else []), "examples", "points", *verdicts, "seconds"]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for family in families:
+        counts = [_count_text(family["verdicts"].get(v, 0), v) for v in verdicts]
+        cells = [
+            _table_text(family["family"]),
+            *([str(family["units"])] if units else []),
+            f"{family['examples']:,}",
+            f"{family['points']:,}",
+            *counts,
+            f"{family['seconds']:.1f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _by_family(entries: list[dict]) -> list[dict]:
+    families: dict[str, dict] = {}
+    for entry in entries:
+        family = families.setdefault(
+            entry["family"],
+            {"family": entry["family"], "units": 0, "examples": 0, "points": 0, "seconds": 0.0},
+        )
+        family["units"] += 1
+        family["examples"] += entry["examples"]
+        family["points"] += entry["points"]
+        family["seconds"] += entry["seconds"]
+        verdicts = family.setdefault("verdicts", {})
+        for verdict, count in entry["verdicts"].items():
+            verdicts[verdict] = verdicts.get(verdict, 0) + count
+    return list(families.values())
+
+
+def _count_text(count: int, verdict: str) -> str:
+    return f"**{count:,}**" if verdict in BUG_VERDICTS and count else f"{count:,}"
+
+
+def _coverage_line(merged: dict, data: dict) -> str:
+    ops = tested_ops(data, merged)
+    drawn = sum(1 for op in ops if merged["ops"].get(op, {}).get("programs"))
+    total = (len(ops) + 1) * len(ops)
+    pairs = total - len(coverage.missing_pairs(merged, ops))
+    return (
+        f"Coverage: {merged['programs']:,} programs, {merged['steps']:,} steps; "
+        f"{drawn} of {len(ops)} ops and {pairs} of {total} op pairs exercised."
+    )
+
+
+def _folded_bug(title: str, bug: dict) -> list[str]:
+    title += f": {bug['verdict']}"
+    if bug.get("quantity"):
+        title += f" on {bug['quantity']}"
+    if bug.get("id"):
+        title += f" (id {bug['id']})"
+    if bug.get("expected_by") is not None:
+        title += f", expected by xfail line {bug['expected_by']}"
+    return [
+        "<details>",
+        f"<summary>{_html_text(title)}</summary>",
+        "",
+        _html_text(bug["explanation"]),
+        "",
+        *_program(bug, shrunk=True),
+        "",
+        *_outcome_table(bug),
+        "",
+        "</details>",
+    ]
+
+
+def _html_text(text) -> str:
+    """Text from the result document, safe where GitHub renders Markdown and HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by more backticks than it contains."""
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def clip(text: str, most: int = 160) -> str:
+    """``text`` cut to ``most`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= most else text[: most - 1] + "\N{HORIZONTAL ELLIPSIS}"

@@ -10,17 +10,22 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     ``name``, ``supported_ops`` (the ops programs were drawn from) and ``unsupported_ops``
     (op -> why the probe failed).
 ``settings``
-    ``families``, ``max_examples`` (per family), ``seed``, ``references``, ``ops``,
-    ``strict``, ``time_limit``, ``shrink_seconds`` and ``exit_first``: enough to rerun the
-    same campaign.
+    ``families``, ``max_examples`` (unit name -> examples), ``seed``, ``references``, ``ops``,
+    ``strict``, ``time_limit``, ``shrink_seconds``, ``exit_first``, ``per_op`` and ``shard``
+    (``[i, n]`` or null): enough to rerun the same campaign.
 ``families``
-    One entry per family: ``examples`` (cases drawn; up to the first bug), ``points``
+    One entry per unit of the campaign (a family, or a family focused on one op; see
+    :class:`oracle.runner.Unit`): ``family``, ``unit`` (``smooth`` or ``smooth-log``),
+    ``focus`` (the op, or null), ``examples`` (cases drawn; up to the first bug), ``points``
     (cases x points), ``verdicts`` (verdict -> number of points), ``examples_to_first_bug``,
-    ``shrink_calls``, ``seconds``, ``notes``, ``bugs``, ``warnings`` and ``notable`` (up to
-    three cases per verdict that is neither agreement nor a bug; see below).
+    ``shrink_calls``, ``seconds``, ``notes``, ``bugs``, ``warnings``, ``notable`` (up to
+    three cases per verdict that is neither agreement nor a bug; see below),
+    ``throughput`` (engine -> ``points`` and ``seconds`` in this unit) and ``coverage``
+    (what the drawn programs exercised: ops, op pairs, constants, fan-out; see
+    :mod:`oracle.coverage`).
 ``throughput``
     Engine (the target, each reference, the exact analysis) -> ``points``, ``seconds`` and
-    ``points_per_second``.
+    ``points_per_second``, summed over the units.
 ``bug_count``, ``exit_code``, ``seconds``
     The campaign's outcome. With an xfail file (``--xfail``), each bug also has
     ``expected_by`` (the matching line, or null) and the document ``unexpected_bug_count``;
@@ -42,13 +47,14 @@ import datetime
 import json
 import platform
 import sys
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
 from oracle.compare import SAFETY, quantity_names
 from oracle.expected import bug_id
 from oracle.outcome import json_float
-from oracle.runner import CampaignResult, CaseResult, FamilyResult
+from oracle.runner import CampaignResult, CaseResult, Settings, Timing, UnitResult
 
 FORMAT = "refgrad-oracle-result"
 VERSION = 1
@@ -100,28 +106,73 @@ def case_to_json(result: CaseResult) -> dict:
     }
 
 
-def family_to_json(family: FamilyResult) -> dict:
+def unit_to_json(unit: UnitResult) -> dict:
     return {
-        "family": family.family,
-        "examples": family.examples,
-        "points": family.points,
-        "verdicts": {verdict.value: count for verdict, count in sorted(family.counts.items())},
-        "examples_to_first_bug": family.examples_to_first_bug,
-        "shrink_calls": family.shrink_calls,
-        "seconds": round(family.seconds, 3),
-        "notes": list(family.notes),
-        "bugs": [case_to_json(bug) for bug in family.bugs],
-        "warnings": [case_to_json(warning) for warning in family.warnings],
+        "family": unit.unit.family,
+        "unit": unit.unit.name,
+        "focus": unit.unit.focus,
+        "examples": unit.examples,
+        "points": unit.points,
+        "verdicts": {verdict.value: count for verdict, count in sorted(unit.counts.items())},
+        "examples_to_first_bug": unit.examples_to_first_bug,
+        "shrink_calls": unit.shrink_calls,
+        "seconds": round(unit.seconds, 3),
+        "notes": list(unit.notes),
+        "bugs": [case_to_json(bug) for bug in unit.bugs],
+        "warnings": [case_to_json(warning) for warning in unit.warnings],
         "notable": {
             verdict.value: [case_to_json(case) for case in cases]
-            for verdict, cases in family.notable.items()
+            for verdict, cases in unit.notable.items()
         },
+        "throughput": _timing_to_json(unit.timing),
+        "coverage": unit.coverage.to_json(),
+    }
+
+
+def _timing_to_json(timing: Timing) -> dict:
+    return {
+        name: {"points": timing.points[name], "seconds": round(timing.seconds[name], 4)}
+        for name in timing.seconds
+    }
+
+
+def target_to_json(name: str, supported_ops, unsupported_ops: dict) -> dict:
+    return {
+        "name": name,
+        "supported_ops": list(supported_ops),
+        "unsupported_ops": dict(unsupported_ops),
+    }
+
+
+def settings_to_json(settings: Settings, ops, references) -> dict:
+    return {
+        "families": list(settings.families),
+        "max_examples": {unit.name: settings.examples(unit) for unit in settings.units(ops)},
+        "seed": settings.seed,
+        "references": list(references),
+        "ops": list(ops),
+        "strict": settings.strict,
+        "time_limit": settings.time_limit,
+        "shrink_seconds": settings.shrink_seconds,
+        "exit_first": settings.exit_first,
+        "per_op": settings.per_op,
+        "shard": list(settings.shard) if settings.shard else None,
     }
 
 
 def to_json(result: CampaignResult) -> dict:
-    settings = result.settings
-    timing = result.timing
+    return document(
+        target_to_json(result.target, result.supported_ops, result.unsupported_ops),
+        settings_to_json(result.settings, result.supported_ops, result.references),
+        [unit_to_json(unit) for unit in result.units],
+        result.seconds,
+    )
+
+
+def document(target: dict, settings: dict, units: list[dict], seconds: float) -> dict:
+    """The result document of a campaign from its units' entries, however they were run
+    (one process, or pytest-xdist workers whose entries the plugin gathers)."""
+    bugs = sum(len(unit["bugs"]) for unit in units)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -129,34 +180,30 @@ def to_json(result: CampaignResult) -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": library_versions(),
-        "target": {
-            "name": result.target,
-            "supported_ops": list(result.supported_ops),
-            "unsupported_ops": result.unsupported_ops,
-        },
-        "settings": {
-            "families": list(settings.families),
-            "max_examples": {family: settings.examples(family) for family in settings.families},
-            "seed": settings.seed,
-            "references": list(result.references),
-            "ops": list(result.supported_ops),
-            "strict": settings.strict,
-            "time_limit": settings.time_limit,
-            "shrink_seconds": settings.shrink_seconds,
-            "exit_first": settings.exit_first,
-        },
-        "families": [family_to_json(family) for family in result.families],
-        "throughput": {
-            name: {
-                "points": timing.points[name],
-                "seconds": round(timing.seconds[name], 4),
-                "points_per_second": round(rate, 1),
-            }
-            for name, rate in timing.throughput().items()
-        },
-        "bug_count": len(result.bugs),
-        "exit_code": result.exit_code,
-        "seconds": round(result.seconds, 3),
+        "target": target,
+        "settings": settings,
+        "families": units,
+        "throughput": _total_throughput(units),
+        "bug_count": bugs,
+        "exit_code": 1 if bugs else 0,
+        "seconds": round(seconds, 3),
+    }
+
+
+def _total_throughput(units: list[dict]) -> dict:
+    points: Counter = Counter()
+    seconds: Counter = Counter()
+    for unit in units:
+        for name, numbers in unit.get("throughput", {}).items():
+            points[name] += numbers["points"]
+            seconds[name] += numbers["seconds"]
+    return {
+        name: {
+            "points": points[name],
+            "seconds": round(seconds[name], 4),
+            "points_per_second": round(points[name] / seconds[name], 1) if seconds[name] else 0.0,
+        }
+        for name in seconds
     }
 
 

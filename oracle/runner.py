@@ -10,6 +10,13 @@ kinds of bugs are found and shrunk separately. In the ``edge`` family findings a
 Shrinking re-runs every reference on each candidate; a budget (``shrink_seconds``) bounds it:
 past the budget, candidates are passed without running, and the smallest failure so far is
 reported.
+
+A campaign is a list of :class:`Unit` s, each one Hypothesis run: a family over every op, and
+(with ``per_op``) the smooth and edge families once more per op, over that op and ``+ - *``
+only, so that a failure names its op. Units are independent and deterministic for a seed, so
+they can run in any order, in parallel (the pytest plugin under pytest-xdist) or split across
+machines (``shard``), with the same verdicts. With ``database`` set, Hypothesis keeps failing
+cases in that directory (keyed by target and unit) and replays them first on the next run.
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed
 from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky, HypothesisWarning
 
 from oracle import references as reference_registry
 from oracle.compare import SEVERITY, Judgement, Verdict, judge
+from oracle.coverage import Coverage
 from oracle.determinism import fixed_constants
 from oracle.exact import Analysis, NotApplicable, analyze
 from oracle.limits import TargetTimeout, target_limits
@@ -40,6 +49,10 @@ if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis brings the backp
 # Examples per family by default: sized so a value-protocol target with all four references
 # is checked in well under a minute on a 2-core machine.
 DEFAULT_EXAMPLES = {"smooth": 150, "deep": 10, "edge": 100}
+# Examples per op in the per-op units: each op then appears in at least this many programs
+# with nothing but arithmetic around it.
+PER_OP_EXAMPLES = {"smooth": 25, "edge": 20}
+ARITHMETIC = ("add", "sub", "mul")  # in every unit: the ops every engine must have
 POINTS_PER_CASE = {"smooth": 4, "deep": 1, "edge": 4}
 WARNINGS_KEPT = 5
 NOTABLE_KEPT = 3  # per verdict
@@ -47,19 +60,71 @@ SHRINKING_ORDER = ("fd", "torch", "mpmath", "jax")  # cheapest first
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One Hypothesis run of a campaign: a family, over every op or focused on one op."""
+
+    family: str
+    focus: str | None = None  # an op: programs over it and + - * only
+
+    @property
+    def name(self) -> str:
+        return self.family if self.focus is None else f"{self.family}-{self.focus}"
+
+    def ops(self, available: Sequence[str]) -> tuple[str, ...]:
+        if self.focus is None:
+            return tuple(available)
+        return tuple(op for op in available if op in (*ARITHMETIC, self.focus))
+
+
+class ShardError(ValueError):
+    """A ``--shard`` that is not ``I/N`` with 1 <= I <= N."""
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> ``(2, 4)``: the second of four shards."""
+    index, separator, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = None
+    if not separator or shard is None or not 1 <= shard[0] <= shard[1]:
+        raise ShardError(f"shard {text!r} is not I/N with 1 <= I <= N (for example 2/4)")
+    return shard
+
+
+@dataclass(frozen=True)
 class Settings:
     families: tuple[str, ...] = DEFAULT_FAMILIES
-    max_examples: int | None = None  # per family; None takes DEFAULT_EXAMPLES
+    max_examples: int | None = None  # per unit; None takes DEFAULT_EXAMPLES / PER_OP_EXAMPLES
     seed: int = 0
     references: tuple[str, ...] = reference_registry.ALL
     ops: tuple[str, ...] | None = None  # None: every op the target supports
     strict: bool = False
     time_limit: float = 10.0  # seconds per case on the target
     shrink_seconds: float = 60.0
-    exit_first: bool = False  # stop the campaign after the first family that finds a bug
+    exit_first: bool = False  # stop the campaign after the first unit that finds a bug
+    per_op: bool = False  # add a unit per op to the smooth and edge families
+    shard: tuple[int, int] | None = None  # (i, n): run only the i-th of n slices of the units
+    database: str | None = None  # directory of Hypothesis's example database; None: none
 
-    def examples(self, family: str) -> int:
-        return self.max_examples if self.max_examples is not None else DEFAULT_EXAMPLES[family]
+    def examples(self, unit: Unit) -> int:
+        if self.max_examples is not None:
+            return self.max_examples
+        if unit.focus is None:
+            return DEFAULT_EXAMPLES[unit.family]
+        return PER_OP_EXAMPLES[unit.family]
+
+    def units(self, ops: Sequence[str]) -> list[Unit]:
+        """The campaign's units over ``ops``, in a fixed order, sliced to this shard."""
+        units = []
+        for family in self.families:
+            units.append(Unit(family))
+            if self.per_op and family in PER_OP_EXAMPLES:
+                units += [Unit(family, op) for op in ops if op not in ARITHMETIC]
+        if self.shard is None:
+            return units
+        index, count = self.shard
+        return units[index - 1 :: count]
 
 
 @dataclass
@@ -87,8 +152,27 @@ class CaseResult:
 
 
 @dataclass
-class FamilyResult:
-    family: str
+class Timing:
+    seconds: Counter = field(default_factory=Counter)  # engine -> seconds spent
+    points: Counter = field(default_factory=Counter)  # engine -> points evaluated
+
+    def add(self, name: str, seconds: float, points: int) -> None:
+        self.seconds[name] += seconds
+        self.points[name] += points
+
+    def merged(self, other: Timing) -> Timing:
+        return Timing(self.seconds + other.seconds, self.points + other.points)
+
+    def throughput(self) -> dict[str, float]:
+        return {
+            name: self.points[name] / self.seconds[name] if self.seconds[name] else 0.0
+            for name in self.seconds
+        }
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
     examples: int = 0  # cases drawn before the first bug (all of them if none)
     counts: Counter = field(default_factory=Counter)  # verdict -> points
     bugs: list[CaseResult] = field(default_factory=list)  # shrunk, one per verdict kind
@@ -100,26 +184,16 @@ class FamilyResult:
     seconds: float = 0.0
     examples_to_first_bug: int | None = None
     notes: list[str] = field(default_factory=list)
+    timing: Timing = field(default_factory=lambda: Timing())
+    coverage: Coverage = field(default_factory=lambda: Coverage())  # of the drawn cases
+
+    @property
+    def family(self) -> str:
+        return self.unit.family
 
     @property
     def points(self) -> int:
         return sum(self.counts.values())
-
-
-@dataclass
-class Timing:
-    seconds: Counter = field(default_factory=Counter)  # engine -> seconds spent
-    points: Counter = field(default_factory=Counter)  # engine -> points evaluated
-
-    def add(self, name: str, seconds: float, points: int) -> None:
-        self.seconds[name] += seconds
-        self.points[name] += points
-
-    def throughput(self) -> dict[str, float]:
-        return {
-            name: self.points[name] / self.seconds[name] if self.seconds[name] else 0.0
-            for name in self.seconds
-        }
 
 
 @dataclass
@@ -129,13 +203,19 @@ class CampaignResult:
     unsupported_ops: dict[str, str]
     settings: Settings
     references: tuple[str, ...]
-    families: list[FamilyResult]
-    timing: Timing
+    units: list[UnitResult]
     seconds: float
 
     @property
+    def timing(self) -> Timing:
+        total = Timing()
+        for unit in self.units:
+            total = total.merged(unit.timing)
+        return total
+
+    @property
     def bugs(self) -> list[CaseResult]:
-        return [bug for family in self.families for bug in family.bugs]
+        return [bug for unit in self.units for bug in unit.bugs]
 
     @property
     def exit_code(self) -> int:
@@ -172,27 +252,15 @@ class Campaign:
         self,
         target: Target,
         settings: Settings,
-        on_case: Callable[[str, int, int, CaseResult], None] | None = None,
+        on_case: Callable[[Unit, int, int, CaseResult], None] | None = None,
     ):
         self.target = target
         self.settings = settings
-        self.on_case = on_case or (lambda family, done, total, result: None)
+        self.on_case = on_case or (lambda unit, done, total, result: None)
         self.references = {name: reference_registry.load(name) for name in settings.references}
-        self.timing = Timing()
+        self.timing = Timing()  # the running unit's; CampaignResult.timing sums them
         self.target_seconds: list[float] = []  # per case that finished, before shrinking
-        self.ops = self._ops()
-
-    def _ops(self) -> tuple[str, ...]:
-        supported = self.target.supported_ops
-        if self.settings.ops is None:
-            return tuple(supported)
-        missing = [op for op in self.settings.ops if op not in supported]
-        if missing:
-            raise ValueError(
-                f"the target does not support {', '.join(missing)}: "
-                + "; ".join(f"{op}: {self.target.unsupported_ops.get(op, '?')}" for op in missing)
-            )
-        return tuple(self.settings.ops)
+        self.ops = chosen_ops(target, settings)
 
     # --- one case ------------------------------------------------------------------------
 
@@ -259,28 +327,19 @@ class Campaign:
         deciding = [name for name in ("mpmath", "torch") if name in names]
         return deciding or names
 
-    # --- one family ----------------------------------------------------------------------
+    # --- one unit ------------------------------------------------------------------------
 
-    def run_family(self, family: str) -> FamilyResult:
-        result = FamilyResult(family)
-        total = self.settings.examples(family)
-        strict = self.settings.strict or family != "edge"
+    def units(self) -> list[Unit]:
+        return self.settings.units(self.ops)
+
+    def run_unit(self, unit: Unit) -> UnitResult:
+        result = UnitResult(unit)
+        self.timing = result.timing
+        total = self.settings.examples(unit)
+        strict = self.settings.strict or unit.family != "edge"
         first_bug_at: list[float] = []
-        strategy = cases(family, self.ops, n_points=POINTS_PER_CASE[family])
+        strategy = cases(unit.family, unit.ops(self.ops), n_points=POINTS_PER_CASE[unit.family])
 
-        @hypothesis_settings(
-            max_examples=total,
-            derandomize=False,
-            database=None,
-            deadline=None,
-            phases=(Phase.explicit, Phase.generate, Phase.shrink),
-            report_multiple_bugs=True,
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-            suppress_health_check=list(HealthCheck),
-        )
-        @seed(self.settings.seed)
-        @given(strategy)
         def check(case: Case) -> None:
             if first_bug_at:
                 result.shrink_calls += 1
@@ -292,7 +351,8 @@ class Campaign:
                 for judgement in outcome.judgements:
                     result.counts[judgement.verdict] += 1
                 _keep_notable(result, outcome)
-                self.on_case(family, result.examples, total, outcome)
+                result.coverage.add(case.program, outcome.verdict.value)
+                self.on_case(unit, result.examples, total, outcome)
             if not outcome.verdict.is_bug:
                 return
             if not strict:
@@ -309,7 +369,7 @@ class Campaign:
             with warnings.catch_warnings(), fixed_constants():
                 # Deep counterexamples have long reprs; the report prints them its own way.
                 warnings.simplefilter("ignore", HypothesisWarning)
-                check()
+                self._hypothesis_test(check, unit, strategy, total)()
         except Found as found:
             result.bugs.append(found.result)
         except BaseExceptionGroup as group:  # several kinds of bug, each shrunk
@@ -323,7 +383,33 @@ class Campaign:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _confirm(self, bug: CaseResult, result: FamilyResult) -> CaseResult:
+    def _hypothesis_test(self, check, unit: Unit, strategy, examples: int):
+        """``check`` as a seeded Hypothesis test, with the example database if one is set."""
+        database = None
+        phases = [Phase.explicit, Phase.generate, Phase.shrink]
+        if self.settings.database is not None:
+            database = DirectoryBasedExampleDatabase(self.settings.database)
+            phases.insert(1, Phase.reuse)
+            # Hypothesis keys saved examples by the test function's source, the same for every
+            # unit here; this extra digest (private, ignored by a Hypothesis without it) keeps
+            # each target's and unit's failures apart.
+            key = f"oracle {self.target.name} {unit.name} {','.join(unit.ops(self.ops))}"
+            check._hypothesis_internal_add_digest = key.encode()
+        test = given(strategy)(check)
+        test = seed(self.settings.seed)(test)
+        return hypothesis_settings(
+            max_examples=examples,
+            derandomize=False,
+            database=database,
+            deadline=None,
+            phases=phases,
+            report_multiple_bugs=True,
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+            suppress_health_check=list(HealthCheck),
+        )(test)
+
+    def _confirm(self, bug: CaseResult, result: UnitResult) -> CaseResult:
         """Re-run a shrunk bug on every reference, for the report's table.
 
         A target whose bug does not show again (micrograd's recursion depth depends on set
@@ -340,10 +426,10 @@ class Campaign:
 
     def run(self) -> CampaignResult:
         started = time.perf_counter()
-        families = []
-        for family in self.settings.families:
-            families.append(self.run_family(family))
-            if self.settings.exit_first and families[-1].bugs:
+        units = []
+        for unit in self.units():
+            units.append(self.run_unit(unit))
+            if self.settings.exit_first and units[-1].bugs:
                 break
         return CampaignResult(
             target=self.target.name,
@@ -351,13 +437,26 @@ class Campaign:
             unsupported_ops=dict(self.target.unsupported_ops),
             settings=self.settings,
             references=tuple(self.references),
-            families=families,
-            timing=self.timing,
+            units=units,
             seconds=time.perf_counter() - started,
         )
 
 
-def _keep_notable(result: FamilyResult, outcome: CaseResult) -> None:
+def chosen_ops(target: Target, settings: Settings) -> tuple[str, ...]:
+    """The ops programs are drawn from: the settings' ``ops`` if the target has them all."""
+    supported = target.supported_ops
+    if settings.ops is None:
+        return tuple(supported)
+    missing = [op for op in settings.ops if op not in supported]
+    if missing:
+        raise ValueError(
+            f"the target does not support {', '.join(missing)}: "
+            + "; ".join(f"{op}: {target.unsupported_ops.get(op, '?')}" for op in missing)
+        )
+    return tuple(settings.ops)
+
+
+def _keep_notable(result: UnitResult, outcome: CaseResult) -> None:
     verdict = outcome.verdict
     if verdict is Verdict.AGREE or verdict.is_bug:
         return

@@ -60,6 +60,8 @@ def test_a_planted_bug_exits_1_with_the_minimal_program(tmp_path):
         (["check", "nothing-like-this"], "neither a built-in name"),
         (["check", "micrograd", "--ops", "tanh"], "does not support tanh"),
         (["check", "refgrad", "--max-examples", "0"], "at least 1"),
+        (["check", "refgrad", "--shard", "0/2"], "not I/N"),
+        (["check", "refgrad", "--workers", "0"], "at least 1"),
         (["frobnicate"], "invalid choice"),
         (["report", "no/such/result.json"], "cannot read"),
     ],
@@ -68,6 +70,31 @@ def test_usage_errors_exit_2_and_say_what_is_wrong(arguments, message):
     run = oracle(*arguments)
     assert run.returncode == 2
     assert message in run.stderr
+
+
+def test_per_op_units_and_shards(tmp_path):
+    path = tmp_path / "result.json"
+    ops = ["--families", "smooth", "--ops", "add,sub,mul,tanh,exp", "--per-op"]
+    run = oracle("check", "refgrad", *FAST, *ops, "--shard", "2/2", "--json", str(path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = results.read(path)
+    assert [unit["unit"] for unit in data["families"]] == ["smooth-tanh"]  # of smooth, -tanh, -exp
+    assert data["settings"]["shard"] == [2, 2] and data["settings"]["per_op"]
+
+
+def test_workers_run_the_units_through_pytest_xdist(tmp_path):
+    path = tmp_path / "result.json"
+    engine = QUALITY / "bug_tanh_derivative.py"
+    ops = ["--families", "smooth", "--ops", "add,sub,mul,tanh,log", "--max-examples", "8"]
+    arguments = [*ops, "--references", "torch,mpmath", "--workers", "2", "--json", str(path)]
+    run = oracle("check", f"{engine}:Value", *arguments)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "FAILED ::oracle::oracle[smooth-tanh]" in run.stdout
+    assert "1 target bug" in run.stdout or "2 target bugs" in run.stdout
+    data = results.read(path)
+    units = {unit["unit"]: unit for unit in data["families"]}
+    assert list(units) == ["smooth", "smooth-tanh", "smooth-log"]
+    assert units["smooth-tanh"]["bugs"] and not units["smooth-log"]["bugs"]
 
 
 def test_the_console_script_is_installed():

@@ -53,7 +53,7 @@ def check_engine(engine: catalog.Engine) -> Kill:
     target = targets.load(f"{engine.path}:Value")
     settings = Settings(references=tuple(references.available()), exit_first=True)
     result = Campaign(target, settings).run()
-    bugged = [family for family in result.families if family.bugs]
+    bugged = [unit for unit in result.units if unit.bugs]
     if not bugged:
         seconds = round(result.seconds, 1)
         return Kill(engine.name, engine.kind, engine.expected, False, *[None] * 7, seconds)

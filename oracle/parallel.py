@@ -1,0 +1,87 @@
+"""``oracle check --workers N``: the campaign's units run by pytest-xdist through the plugin.
+
+The units of a campaign are independent and seeded (:class:`oracle.runner.Unit`), so they are
+exactly what pytest-xdist distributes: this runs pytest in-process, in an empty temporary
+project (collecting nothing from the current directory), with the plugin's options mirroring
+the command line's, and ``-n N``. Each worker
+runs whole units; the plugin gathers their results in this process and writes the same result
+document, reports and repro scripts a serial run writes. The terminal output is pytest's: one
+line per unit, and each failing unit's minimal program and table.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+USAGE_ERROR = 2
+
+
+def plugin_arguments(arguments) -> list[str]:
+    """The pytest plugin's options for the parsed ``oracle check`` command line."""
+    options = {
+        "target": arguments.target,
+        "families": ",".join(arguments.families),
+        "max-examples": arguments.max_examples,
+        "seed": arguments.seed,
+        "references": ",".join(arguments.references) if arguments.references else None,
+        "ops": ",".join(arguments.ops) if arguments.ops else None,
+        "time-limit": arguments.time_limit,
+        "shrink-seconds": arguments.shrink_seconds,
+        # More units than workers is what lets xdist balance the load: always split per op.
+        "split": "op",
+        "shard": "/".join(map(str, arguments.shard)) if arguments.shard else None,
+        "database": arguments.database or "none",
+        "xfail": arguments.xfail,
+        "report": arguments.report,
+        "html": arguments.html,
+        "summary": arguments.summary,
+        "repro": arguments.repro,
+    }
+    flags = ["--oracle-strict"] if arguments.strict else []
+    if arguments.exitfirst:
+        flags.append("-x")
+    return [f"--oracle-{name}={value}" for name, value in options.items() if value is not None] + (
+        flags
+    )
+
+
+def run_check(arguments) -> int:
+    import pytest
+
+    from oracle import results
+    from oracle.cli import verdict_line
+
+    with tempfile.TemporaryDirectory(prefix="oracle-") as directory:
+        ini = Path(directory) / "pytest.ini"
+        ini.write_text("[pytest]\n")  # none of the settings of the project we run in
+        result_file = Path(arguments.json) if arguments.json else Path(directory) / "result.json"
+        status = pytest.main(
+            [
+                # The current directory as rootdir, so test ids read ::oracle::oracle[smooth],
+                # but no file of it collected: the plugin's tests are the only ones.
+                ".",
+                "--rootdir=.",
+                "--ignore-glob=*",
+                f"-c={ini}",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:benchmark",  # warns that xdist disables it, whenever it is installed
+                # Hypothesis is imported already here, so pytest warns it cannot rewrite it.
+                "-W",
+                "ignore::pytest.PytestAssertRewriteWarning",
+                f"--numprocesses={arguments.workers}",
+                "-q",
+                *plugin_arguments(arguments),
+                f"--oracle-json={result_file}",
+            ]
+        )
+        if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            return USAGE_ERROR
+        if not result_file.exists():
+            print(f"oracle: error: pytest ended with {status!r} and wrote no result")
+            return USAGE_ERROR
+        data = results.read(result_file)
+    print(verdict_line(data))
+    return data["exit_code"]
