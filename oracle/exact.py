@@ -122,6 +122,8 @@ def exact_values(program: Program, point: Sequence[mpmath.mpf]) -> list[mpmath.m
         return program.evaluate(point, EXACT_CALLS)
     except Undefined as error:
         raise NotApplicable(f"the exact value is undefined: {error}") from error
+    except OverflowError as error:  # exp(exp(1e308)): an exponent mpmath cannot hold
+        raise NotApplicable(f"an exact value is too large for mpmath: {error}") from error
 
 
 def working_digits(values: Sequence[mpmath.mpf]) -> int:
@@ -140,6 +142,10 @@ def values_at_working_precision(program: Program, point: Sequence[float]):
         exact = to_exact(point)
         values = exact_values(program, exact)
     digits = working_digits(values)
+    if digits > MOST_DIGITS:
+        # exp(2e308) has about 1e308 digits before the point: far past float64, and beyond
+        # any precision mpmath can work at in the time of a case.
+        raise NotApplicable(f"an exact value is too large: it needs over {MOST_DIGITS} digits")
     if digits > DIGITS:
         with mpmath.workdps(digits):
             values = exact_values(program, exact)

@@ -166,7 +166,9 @@ class OracleSession:
         )
 
     def pytest_collection_modifyitems(self, session, items):
-        items.extend(OracleChecks.from_parent(session, name="oracle").collect())
+        # Through genitems, as pytest collects its own nodes: the collection report counts them
+        # ("collected 14 items") and hooks see them.
+        items.extend(session.genitems(OracleChecks.from_parent(session, name="oracle")))
 
     def pytest_runtest_logreport(self, report):
         entry = getattr(report, "oracle_entry", None)

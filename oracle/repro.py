@@ -4,13 +4,17 @@ A script holds the minimal program as plain Python, the input point, and the tol
 oracle derived for each quantity. It runs the program on the target (imported from the same
 spec the check used) and on torch, prints both, and exits 1 while they disagree (or the target
 raises), 0 once they agree: a regression test to keep in the target's own repository. It
-needs the target and torch, not the oracle.
+needs the target and torch, not the oracle, except for targets that are oracle ``Target``
+objects (function- and tensor-protocol adapters, the built-in ``autograd``, ``mygrad``,
+``torch-tensor``, ``torch`` and ``jax``), which run the program's IR through the oracle.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+
+from oracle.targets import PUBLISHED
 
 TEMPLATE = '''"""Repro of an oracle finding: {verdict} on {target}.
 
@@ -30,19 +34,24 @@ from pathlib import Path
 TARGET = {target!r}
 POINT = {point!r}
 TOLERANCE = {tolerance!r}  # per quantity: value, d/dx0, ...
+# The program in the oracle's IR, for targets that run programs through their own calls (the
+# function and tensor protocols) rather than as the Python below.
+PROGRAM = {program_json!r}
 
 
 {program}
 
 
 def load_target():
-    """The engine's class (or refgrad's mode), as `oracle check` loads it."""
+    """The engine's class, refgrad's mode or the oracle Target, as `oracle check` loads it."""
     if TARGET == "micrograd":
         return importlib.import_module("micrograd.engine").Value
     if TARGET == "refgrad":
         return importlib.import_module("refgrad").Value
     if TARGET.startswith("refgrad-"):
         return TARGET.removeprefix("refgrad-")
+    if TARGET in {protocol_names!r}:
+        return importlib.import_module("oracle.targets").load(TARGET)
     location, _, attribute = TARGET.rpartition(":")
     if location.endswith(".py"):
         path = Path(location)
@@ -63,6 +72,12 @@ def run_target():
         every_input = tuple(range(len(POINT)))
         value, gradient = refgrad.value_and_grad(f, argnums=every_input, mode=engine)(*POINT)
         return float(value), [float(g) for g in gradient]
+    if not isinstance(engine, type):  # an oracle Target: a protocol adapter, run by the oracle
+        program = importlib.import_module("oracle.program").Program.from_json(PROGRAM)
+        [outcome] = engine.evaluate(program, [POINT])
+        if outcome.error is not None:
+            raise RuntimeError(outcome.error)
+        return outcome.value, list(outcome.gradient)
     leaves = [engine(x) for x in POINT]
     output = f(*leaves)
     output.backward()
@@ -107,6 +122,8 @@ if __name__ == "__main__":
 
 # Where the oracle gave no bound (edge points): compare at this relative tolerance.
 LOOSE_RELATIVE = 1e-8
+# Built-in targets that are oracle Targets rather than value-protocol classes.
+PROTOCOL_NAMES = (*PUBLISHED, "torch", "jax")
 
 
 def script(bug: dict, target: str, filename: str) -> str:
@@ -121,6 +138,8 @@ def script(bug: dict, target: str, filename: str) -> str:
         point=tuple(point),
         tolerance=tolerance,
         program=bug["program_python"],
+        program_json=bug["program"],
+        protocol_names=PROTOCOL_NAMES,
     )
 
 

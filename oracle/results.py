@@ -96,7 +96,7 @@ def case_to_json(result: CaseResult) -> dict:
         "program": program.to_json(),
         "program_python": program.to_python(),
         "steps": len(program),
-        "point": list(result.case.points[point]),
+        "point": [json_float(x) for x in result.case.points[point]],
         "target": result.target[point].to_json(),
         "references": {
             name: outcomes[point].to_json() for name, outcomes in result.references.items()

@@ -7,16 +7,30 @@ runs every target under :func:`oracle.limits.target_limits` (a time limit, a def
 a hang is a failed outcome too, and an adapter that raises anyway fails its case, never the
 campaign.
 
+Engines come in through one of three protocols, each probing the engine's ops once and listing
+the ones it cannot run (never drawn, never silently skipped):
+
+* the **value protocol** (:mod:`oracle.targets.value_protocol`): micrograd-style classes,
+  ``Value(float)``, ``.data``, ``.grad`` after ``.backward()``;
+* the **function protocol** (:mod:`oracle.targets.function_protocol`): engines that
+  differentiate a function, given per-op calls and a ``value_and_grad`` transform;
+* the **tensor protocol** (:mod:`oracle.targets.tensor_protocol`): torch-like tensors, given a
+  leaf factory and per-op calls; ``.backward()`` on the output, ``.grad`` on the leaves.
+
 ``load(spec)`` accepts
 
 * a built-in name: ``refgrad`` (the eager ``Value`` class), ``refgrad-eager``,
   ``refgrad-static``, ``refgrad-compiled``, ``refgrad-batched`` (refgrad's modes through
-  ``refgrad.value_and_grad``), ``micrograd`` (published micrograd's ``Value``), ``torch`` and
-  ``jax`` (the references themselves, as targets);
+  ``refgrad.value_and_grad``), ``micrograd`` (published micrograd's ``Value``), ``autograd``
+  (HIPS autograd, function protocol), ``mygrad`` (MyGrad, tensor protocol), ``torch-tensor``
+  (torch's scalar tensors through the tensor protocol), ``torch`` and ``jax`` (the references
+  themselves, as targets); see :mod:`oracle.targets.published`;
 * ``package.module:Attr`` or ``path/to/file.py:Attr``, where ``Attr`` is a value-protocol class
-  (``Value(float)``, ``.data``, ``.grad`` after ``.backward()``; see
-  :mod:`oracle.targets.value_protocol`) or an object that already implements :class:`Target`.
-"""
+  or an object that already implements :class:`Target`: a
+  :class:`~oracle.targets.function_protocol.FunctionProtocolTarget` or
+  :class:`~oracle.targets.tensor_protocol.TensorProtocolTarget` built in the user's file, or
+  any class of the user's own with ``name``, ``supported_ops``, ``unsupported_ops`` and
+  ``evaluate`` (the escape hatch for engines no protocol fits)."""
 
 from __future__ import annotations
 
@@ -45,7 +59,15 @@ class Target(Protocol):
 
 
 REFGRAD_MODES = ("eager", "static", "compiled", "batched")
-BUILT_IN = ("refgrad", *(f"refgrad-{mode}" for mode in REFGRAD_MODES), "micrograd", "torch", "jax")
+PUBLISHED = ("autograd", "mygrad", "torch-tensor")  # oracle.targets.published
+BUILT_IN = (
+    "refgrad",
+    *(f"refgrad-{mode}" for mode in REFGRAD_MODES),
+    "micrograd",
+    *PUBLISHED,
+    "torch",
+    "jax",
+)
 
 
 def load(spec: str) -> Target:
@@ -63,6 +85,10 @@ def load(spec: str) -> Target:
         return RefgradTarget(mode)
     if spec == "micrograd":
         spec = "micrograd.engine:Value"
+    if spec in PUBLISHED:
+        from oracle.targets.published import FACTORIES
+
+        return FACTORIES[spec]()
     if spec in ("torch", "jax"):
         from oracle.targets.reference_target import ReferenceTarget
 
@@ -93,7 +119,8 @@ def _from_attribute(spec: str) -> Target:
     if isinstance(thing, type):
         return _value_protocol(thing, spec)
     raise TargetLoadError(
-        f"{spec} is a {type(thing).__name__}; expected a value-protocol class or a Target"
+        f"{spec} is a {type(thing).__name__}; expected a value-protocol class or a Target "
+        "(an object with name, supported_ops, unsupported_ops and evaluate)"
     )
 
 

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oracle.limits import TargetTimeout, time_limit
-from oracle.ops import OPS
 from oracle.outcome import Outcome
-from oracle.program import Const, Program, Step
+from oracle.program import Program
+from oracle.targets import common
+from oracle.targets.common import ProtocolError
 
-
-class ProtocolError(TypeError):
-    """The engine broke the value protocol (a missing ``.grad``, a non-float ``.data``...)."""
+__all__ = ["ProtocolError", "ValueProtocolTarget", "as_float", "probe"]
 
 
 class ValueProtocolTarget:
@@ -31,13 +29,8 @@ class ValueProtocolTarget:
         self.cls = cls
         self.name = name
         self.unsupported_ops = probe(cls)
-        self.supported_ops = tuple(op for op in OPS if op not in self.unsupported_ops)
-        missing = [op for op in ("add", "sub", "mul") if op in self.unsupported_ops]
-        if missing:
-            from oracle.targets import TargetLoadError
-
-            reasons = "; ".join(f"{op}: {self.unsupported_ops[op]}" for op in missing)
-            raise TargetLoadError(f"{name} lacks required arithmetic ({reasons})")
+        self.supported_ops = common.supported(self.unsupported_ops)
+        common.require_arithmetic(name, self.unsupported_ops)
 
     def evaluate(self, program: Program, points: Sequence[Sequence[float]]) -> list[Outcome]:
         return [self.evaluate_point(program, point) for point in points]
@@ -71,39 +64,13 @@ def as_float(number, what: str) -> float:
 # --- probing --------------------------------------------------------------------------------
 
 
-def _probe_programs(op: str) -> list[tuple[Program, tuple[float, ...]]]:
-    """One-step programs trying ``op`` in every placement programs use, inside its domain."""
-    if op == "pow":
-        steps = [Step("pow", (0, Const(exponent))) for exponent in (2.0, 0.5, -1.0)]
-        return [(Program(1, (step,)), (1.3,)) for step in steps]
-    if OPS[op].arity == 1:
-        return [(Program(1, (Step(op, (0,)),)), (0.7,))]
-    two_values = (Program(2, (Step(op, (0, 1)),)), (1.3, 0.7))
-    constant_right = (Program(1, (Step(op, (0, Const(2.0))),)), (1.3,))
-    constant_left = (Program(1, (Step(op, (Const(2.0), 0)),)), (1.3,))
-    return [two_values, constant_right, constant_left]
-
-
 def probe(cls: type) -> dict[str, str]:
-    """Ops ``cls`` cannot run, each with the reason (the first failure seen)."""
-    unsupported = {}
-    for op in OPS:
-        for program, point in _probe_programs(op):
-            reason = _probe_once(cls, program, point)
-            if reason is not None:
-                unsupported[op] = reason
-                break
-    return unsupported
+    """Ops ``cls`` cannot run forward, each with the reason (the first failure seen)."""
 
+    def attempt(program: Program, point) -> str | None:
+        output = program.run([cls(x) for x in point])
+        if not hasattr(output, "backward"):
+            return f"returns a {type(output).__name__}, not a value with .backward()"
+        return None
 
-def _probe_once(cls, program: Program, point) -> str | None:
-    text = program.to_python().splitlines()[-1].strip().removeprefix("return ")
-    try:
-        with time_limit(5.0):
-            leaves = [cls(x) for x in point]
-            output = program.run(leaves)
-    except (Exception, TargetTimeout) as error:
-        return f"{text} raises {type(error).__name__}: {error}"
-    if not hasattr(output, "backward"):
-        return f"{text} returns a {type(output).__name__}, not a value with .backward()"
-    return None
+    return common.probe(attempt)

@@ -53,6 +53,21 @@ def test_no_ground_truth_where_the_exact_value_is_undefined():
         analyze(program, (-1.0,))
 
 
+def test_no_ground_truth_where_an_exact_value_is_too_large_to_compute():
+    # exp(2e308): about 1e308 digits before the point; the oracle once tried to compute them.
+    program = Program(2, (Step("mul", (0, 1)), Step("exp", (2,))))
+    [outcome] = GroundTruth().evaluate(program, [(1e308, 2.0)])
+    assert (
+        outcome.error == "no ground truth: an exact value is too large: it needs over 2000 digits"
+    )
+    with pytest.raises(NotApplicable, match="too large"):
+        analyze(program, (1e308, 2.0))
+    # exp(exp(1e308)): mpmath itself overflows.
+    twice = Program(1, (Step("exp", (0,)), Step("exp", (1,))))
+    [outcome] = GroundTruth().evaluate(twice, [(1e308,)])
+    assert outcome.error.startswith("no ground truth: an exact value is too large for mpmath")
+
+
 def test_bounds_cover_a_correct_engines_rounding():
     # torch's tanh backward, g * (1 - y*y), is computed from the rounded output: at x = 10 its
     # relative error is ~1e-8, and the bound must allow it.

@@ -18,6 +18,10 @@ Engines are imported by path with their directory first on ``sys.path``, as when
 script and as ``oracle check path/to/engine.py:Value`` does, so an engine can import a sibling
 module: the buggy engines subclass ``engines/_template.py`` (``from _template import Value as
 Template``).
+
+Adapter files for the function and tensor protocols, with planted bugs of their own, live in
+``engines/protocols/``; they are not value-protocol classes, so not part of this catalog
+(``tests/quality/test_protocol_engines.py`` checks them).
 """
 
 from __future__ import annotations
