@@ -1,5 +1,7 @@
 """The HTML report and the Markdown CI summary, rendered from result documents built by hand:
-the committed ``reports/oracle/refgrad.json`` plus a planted bug and coverage computed here."""
+a frozen result file of refgrad made before results recorded coverage
+(``data/refgrad-without-coverage.json``, with the Markdown report made from it then), plus a
+planted bug and coverage computed here."""
 
 import copy
 import json
@@ -12,13 +14,13 @@ from oracle import html_report, report
 from oracle.coverage import Coverage
 from oracle.program import Const, Program, Step
 
-REPORTS = Path(__file__).parents[2] / "reports" / "oracle"
+DATA = Path(__file__).parent / "data"
 WRONG = 0.123456789  # the target's d/dx0 in the planted bug; the references say 1.0
 PLANTED = '<script>alert("boo")</script> & d/dx0: target 0.123456789, references 1.0'
 
 
 def refgrad() -> dict:
-    return json.loads((REPORTS / "refgrad.json").read_text())
+    return json.loads((DATA / "refgrad-without-coverage.json").read_text())
 
 
 def square() -> Program:
@@ -242,7 +244,7 @@ def test_the_ci_summary_of_a_clean_run_adds_up_units_per_family():
 
 def test_markdown_is_unchanged_without_coverage_and_gains_a_section_with_it():
     data = refgrad()
-    assert report.markdown(data) == (REPORTS / "refgrad.md").read_text()
+    assert report.markdown(data) == (DATA / "refgrad-without-coverage.md").read_text()
     text = report.markdown(with_coverage(data))
     assert "## Coverage" in text
     assert "| op | steps | programs |" in text and "| sin | " in text
