@@ -1,12 +1,11 @@
 """``oracle check --workers N``: the campaign's units run by pytest-xdist through the plugin.
 
 The units of a campaign are independent and seeded (:class:`oracle.runner.Unit`), so they are
-exactly what pytest-xdist distributes: this runs pytest in-process, in an empty temporary
-project (collecting nothing from the current directory), with the plugin's options mirroring
-the command line's, and ``-n N``. Each worker
-runs whole units; the plugin gathers their results in this process and writes the same result
-document, reports and repro scripts a serial run writes. The terminal output is pytest's: one
-line per unit, and each failing unit's minimal program and table.
+exactly what pytest-xdist distributes: this runs pytest in-process, with the plugin's options
+mirroring the command line's, ``-n N``, and nothing else collected. Each worker runs whole
+units; the plugin gathers their results in this process into the same result document a
+serial run makes, and the same files are written from it. The terminal output is pytest's:
+one character per unit, and each failing unit's minimal program and table.
 """
 
 from __future__ import annotations
@@ -33,10 +32,6 @@ def plugin_arguments(arguments) -> list[str]:
         "shard": "/".join(map(str, arguments.shard)) if arguments.shard else None,
         "database": arguments.database or "none",
         "xfail": arguments.xfail,
-        "report": arguments.report,
-        "html": arguments.html,
-        "summary": arguments.summary,
-        "repro": arguments.repro,
     }
     flags = ["--oracle-strict"] if arguments.strict else []
     if arguments.exitfirst:
@@ -46,16 +41,29 @@ def plugin_arguments(arguments) -> list[str]:
     )
 
 
+class _Result:
+    """A pytest plugin object that keeps the campaign's result document when the session ends
+    (the oracle plugin's session object assembles it from every worker's units)."""
+
+    def __init__(self):
+        self.data: dict | None = None
+
+    def pytest_sessionfinish(self, session):
+        oracle = getattr(session.config, "_oracle", None)
+        if oracle is not None and not oracle.is_xdist_worker:
+            self.data = oracle.document()
+
+
 def run_check(arguments) -> int:
     import pytest
 
-    from oracle import results
-    from oracle.cli import verdict_line
+    from oracle import outputs
+    from oracle.cli import output_paths, verdict_line
 
+    result = _Result()
     with tempfile.TemporaryDirectory(prefix="oracle-") as directory:
         ini = Path(directory) / "pytest.ini"
         ini.write_text("[pytest]\n")  # none of the settings of the project we run in
-        result_file = Path(arguments.json) if arguments.json else Path(directory) / "result.json"
         status = pytest.main(
             [
                 # The current directory as rootdir, so test ids read ::oracle::oracle[smooth],
@@ -74,14 +82,15 @@ def run_check(arguments) -> int:
                 f"--numprocesses={arguments.workers}",
                 "-q",
                 *plugin_arguments(arguments),
-                f"--oracle-json={result_file}",
-            ]
+            ],
+            plugins=[result],
         )
-        if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-            return USAGE_ERROR
-        if not result_file.exists():
-            print(f"oracle: error: pytest ended with {status!r} and wrote no result")
-            return USAGE_ERROR
-        data = results.read(result_file)
-    print(verdict_line(data))
-    return data["exit_code"]
+    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return USAGE_ERROR
+    if result.data is None:
+        print(f"oracle: error: pytest ended with {status!r} and gave no result")
+        return USAGE_ERROR
+    for line in outputs.write(result.data, arguments.target, **output_paths(arguments)):
+        print(line)
+    print(verdict_line(result.data))
+    return result.data["exit_code"]

@@ -188,20 +188,24 @@ class OracleSession:
             )
 
     def document(self) -> dict:
-        """The result document of the units that ran, in the campaign's order."""
-        from oracle import results
+        """The result document of the units that ran, in the campaign's order, with the
+        expected failures marked (which sets its exit code)."""
+        from oracle import expected, results
 
         order = [unit.name for unit in self.settings.units(self.ops)]
         entries = [self.unit_entries[name] for name in order if name in self.unit_entries]
-        return results.document(
+        data = results.document(
             results.target_to_json(self.target.name, self.ops, self.target.unsupported_ops),
             results.settings_to_json(self.settings, self.ops, self.settings.references),
             entries,
             time.perf_counter() - self.started,
         )
+        if self.expected_entries:
+            expected.apply(data, self.expected_entries)
+        return data
 
     def _write_outputs(self) -> list[str]:
-        from oracle import expected, outputs
+        from oracle import outputs
 
         wanted = {
             kind: _setting(self.config, f"oracle_{kind}")
@@ -209,10 +213,7 @@ class OracleSession:
         }
         if not any(wanted.values()):
             return []
-        data = self.document()
-        if self.expected_entries:
-            expected.apply(data, self.expected_entries)
-        return outputs.write(data, self.spec, **wanted)
+        return outputs.write(self.document(), self.spec, **wanted)
 
     def _unmatched_expectations(self) -> list:
         if not self.expected_entries or self.is_xdist_worker:
@@ -250,6 +251,8 @@ class OracleUnit(pytest.Item):
         oracle = self.config._oracle
         result = Campaign(oracle.target, oracle.settings).run_unit(self.unit)
         self.oracle_entry = unit_to_json(result)
+        if result.not_applicable is not None:  # a stateful property the target cannot run
+            pytest.skip(f"not applicable: {result.not_applicable}")
         if not result.bugs:
             return
         if oracle.expected_entries:
