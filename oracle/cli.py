@@ -207,7 +207,7 @@ def run_check(arguments) -> int:
     data = results.to_json(result)  # one document for every file: same timestamp
     if expectations is not None:
         _report_expectations(console, data, expectations)
-    for line in outputs.write(data, arguments.target, **_outputs(arguments)):
+    for line in outputs.write(data, arguments.target, **output_paths(arguments)):
         console.print(line)
     console.print(verdict_line(data))
     return data["exit_code"]
@@ -239,7 +239,7 @@ def settings_from(arguments, references):
     )
 
 
-def _outputs(arguments) -> dict[str, str | None]:
+def output_paths(arguments) -> dict[str, str | None]:
     kinds = ("json", "report", "html", "summary", "repro")
     return {kind: getattr(arguments, kind) for kind in kinds}
 
