@@ -143,13 +143,60 @@ def parser() -> argparse.ArgumentParser:
         "--format", choices=REPORT_FORMATS, default="markdown", help="default markdown"
     )
     report.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
+    _passes_parser(commands)
     return top
+
+
+def _passes_parser(commands) -> None:
+    from oracle import passes_check
+
+    defaults = passes_check.Settings()
+    passes = commands.add_parser(
+        "passes",
+        help="check that refgrad's optimisation passes keep every result, bit for bit",
+        description="Translation validation of refgrad's passes: random programs run with "
+        "each pass alone, the pipelines and the modes' default, and without them; every "
+        "output must be the same bit for bit (two nans match). Exit 1 if a pass changes a "
+        "result (or a campaign against the references finds a bug).",
+    )
+    passes.add_argument(
+        "--max-examples",
+        type=int,
+        default=defaults.max_examples,
+        help=f"programs per family (default {defaults.max_examples})",
+    )
+    passes.add_argument("--seed", type=int, default=defaults.seed, help="Hypothesis seed")
+    passes.add_argument(
+        "--families",
+        type=_names(passes_check.FAMILIES, "family"),
+        default=defaults.families,
+        help=f"comma-separated, from {','.join(passes_check.FAMILIES)} (default "
+        f"{','.join(defaults.families)})",
+    )
+    passes.add_argument(
+        "--modes",
+        type=_names(passes_check.MODES, "mode"),
+        default=defaults.modes,
+        help=f"comma-separated, from {','.join(passes_check.MODES)} (default "
+        f"{','.join(defaults.modes)})",
+    )
+    passes.add_argument(
+        "--campaign-examples",
+        type=int,
+        default=defaults.campaign_examples,
+        help="smooth cases per configuration and mode against the references "
+        f"({','.join(defaults.references)}); 0 skips (default {defaults.campaign_examples})",
+    )
+    passes.add_argument("--json", metavar="FILE", help="write the result document")
+    passes.add_argument("--report", metavar="FILE.md", help="write the Markdown report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     if arguments.command == "report":
         return run_report(arguments)
+    if arguments.command == "passes":
+        return run_passes(arguments)
     if arguments.max_examples is not None and arguments.max_examples < 1:
         parser().error("--max-examples must be at least 1")
     if arguments.workers is not None:
@@ -210,6 +257,39 @@ def run_check(arguments) -> int:
     for line in outputs.write(data, arguments.target, **output_paths(arguments)):
         console.print(line)
     console.print(verdict_line(data))
+    return data["exit_code"]
+
+
+def run_passes(arguments) -> int:
+    import json
+    from pathlib import Path
+
+    from oracle import passes_check, passes_report
+    from oracle import references as registry
+
+    if arguments.max_examples < 1 or arguments.campaign_examples < 0:
+        parser().error("--max-examples must be at least 1, --campaign-examples at least 0")
+    wanted = passes_check.Settings().references
+    references = tuple(name for name in wanted if name in registry.available())
+    settings = passes_check.Settings(
+        families=arguments.families,
+        modes=arguments.modes,
+        max_examples=arguments.max_examples,
+        seed=arguments.seed,
+        campaign_examples=arguments.campaign_examples if references else 0,
+        references=references,
+    )
+    result = passes_check.check(settings, progress=lambda line: print(line, flush=True))
+    data = passes_check.to_json(result)
+    print()
+    print(passes_report.table(data))
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(data, indent=1) + "\n")
+        print(f"wrote {arguments.json}")
+    if arguments.report:
+        Path(arguments.report).write_text(passes_report.markdown(data))
+        print(f"wrote {arguments.report}")
+    print(f"\n{passes_report.verdict(data)}")
     return data["exit_code"]
 
 

@@ -17,22 +17,32 @@ How each mode runs ``f`` (eager, static, compiled, batched) is in :mod:`refgrad.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from refgrad.modes import HESSIAN_MODES, _mode
+from refgrad.modes import HESSIAN_MODES, _mode, runner
+from refgrad.passes.pipeline import Pass
 
 
 def value_and_grad(
-    f: Callable[..., object], argnums: int | tuple[int, ...] = 0, mode: str = "eager"
+    f: Callable[..., object],
+    argnums: int | tuple[int, ...] = 0,
+    mode: str = "eager",
+    passes: Sequence[str | Pass] | None = None,
 ) -> Callable[..., tuple[object, object]]:
     """Return a function computing ``(f(*args), gradient of f at args)``.
 
     ``argnums`` selects the positional arguments to differentiate: an int gives one
     gradient, a tuple gives a tuple of gradients. ``mode`` picks how refgrad runs ``f``;
     see ``refgrad.MODES``.
+
+    ``passes`` (the static, compiled and batched modes only) chooses how the gradient graph
+    is optimised: None, the default, is refgrad's own optimisation; a sequence of pass names
+    (``refgrad.passes.pipeline.PASSES``: ``simplify``, ``fold``, ``cse``, ``dce``,
+    ``simplify+fold``) runs those passes to a fixed point instead, and ``()`` none. Every pass
+    is exact, so the results are the same bit for bit; only the graph and its speed differ.
     """
     positions, single = _check_argnums(argnums)
-    run = _mode(mode)(f)
+    run = runner(mode, f, passes)
     resolved: dict[int, tuple[int, ...]] = {}  # argument count -> positions (checked once)
 
     def value_and_grad_f(*args, **kwargs):

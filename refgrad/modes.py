@@ -11,7 +11,8 @@
 
 Each mode is a factory ``MODES[name](f) -> runner``; ``runner(args, kwargs, argnums)`` returns
 ``(value, gradients)``. Transforms nest in eager mode only; the others run nested calls
-eagerly.
+eagerly. The graph modes also take ``MODES[name](f, passes=...)``, the optimisation chosen
+by ``value_and_grad(..., passes=...)`` (see :func:`gradient_graph`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import functools
 import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from refgrad.autodiff import reverse, reverse_each
 from refgrad.codegen import compile_numpy, compile_python
@@ -27,6 +28,7 @@ from refgrad.collector import collector_paused
 from refgrad.graph import Graph
 from refgrad.interpret import Interpreter
 from refgrad.passes import dce
+from refgrad.passes.pipeline import Pass, optimize, resolve
 from refgrad.passes.simplify import SimplifyingBuilder
 from refgrad.trace import TraceEscapeWarning, trace
 from refgrad.value import Value, _backpropagate, _constant, _tie
@@ -83,9 +85,15 @@ class _Staged:
     number) runs eagerly from then on, after one TraceEscapeWarning.
     """
 
-    def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
+    def __init__(
+        self,
+        f: Callable,
+        build: Callable[[Graph], Callable[..., tuple]],
+        passes: Sequence[Pass] | None = None,
+    ) -> None:
         self.f = f
         self.build = build
+        self.passes = passes  # None: the default optimisation (see gradient_graph)
         # key -> [(guard outcomes, what build made, its unchecked call)]
         self.specialisations: dict[object, list[tuple[tuple[bool, ...], object, Callable]]] = {}
         self.escaped: str | None = None
@@ -134,7 +142,7 @@ class _Staged:
     # What is staged: value and gradient. _StagedHessian overrides these three.
 
     def _differentiate(self, traced: Graph) -> Graph:
-        return _gradient_graph(traced)
+        return gradient_graph(traced, self.passes)
 
     @staticmethod
     def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
@@ -194,8 +202,9 @@ class _Batched:
     trace escapes runs eagerly point by point (with a TraceEscapeWarning).
     """
 
-    def __init__(self, f: Callable) -> None:
+    def __init__(self, f: Callable, passes: Sequence[Pass] | None = None) -> None:
         self.f = f
+        self.passes = passes  # None: the default optimisation (see gradient_graph)
         self.specialisations: dict[object, list[tuple[tuple[bool, ...], Callable]]] = {}
         self.escaped: str | None = None
 
@@ -230,7 +239,7 @@ class _Batched:
                 break
             expected = tuple(guard.expected for guard in traced.guards)
             with collector_paused():
-                run = compile_numpy(_gradient_graph(traced.graph))
+                run = compile_numpy(gradient_graph(traced.graph, self.passes))
             entries.append((expected, run))
             todo = self._fill(run(*arrays), expected, todo, value, gradients)
         return value, tuple(gradients)
@@ -283,16 +292,24 @@ def _point(args, positions, arrays, index: int) -> list:
     return point
 
 
-def _gradient_graph(traced: Graph) -> Graph:
-    """The traced graph and its gradient, optimised.
+def gradient_graph(traced: Graph, passes: Sequence[Pass] | None = None) -> Graph:
+    """The traced graph and its gradient, optimised by ``passes``.
 
     Differentiated first, then optimised (a rewrite that keeps values need not keep
-    derivatives), but in one go: ``reverse`` emits into a SimplifyingBuilder, which leaves the
-    graph in the normal form the optimiser's single sweep gives (refgrad.passes.pipeline);
-    only dead code is left to remove. No ``verify()``: a builder makes well-formed graphs,
-    and the tests verify them.
+    derivatives). By default (``passes`` None) in one go: ``reverse`` emits into a
+    SimplifyingBuilder, which leaves the graph in the normal form the optimiser's single sweep
+    gives (refgrad.passes.pipeline); only dead code is left to remove. No ``verify()``: a
+    builder makes well-formed graphs, and the tests verify them.
+
+    Chosen ``passes`` (opt-in, for debugging and for checking the optimiser): ``reverse``
+    emits into a plain GraphBuilder, and ``optimize`` runs the passes to a fixed point; ``()``
+    runs none. The plain builder still interns (hash-consing is how every graph is built, and
+    ``Graph.verify`` demands it), so CSE finds nothing to merge here: it is for hand-made
+    graphs.
     """
-    return dce.run(reverse(traced, output=0, builder=SimplifyingBuilder())).graph
+    if passes is None:
+        return dce.run(reverse(traced, output=0, builder=SimplifyingBuilder())).graph
+    return optimize(reverse(traced, output=0), passes)[0]
 
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
@@ -332,11 +349,14 @@ def _as_input(argument: object, position: int) -> float:
 
 MODES: dict[str, Callable] = {
     "eager": lambda f: functools.partial(_eager, f),
-    "static": lambda f: _Staged(f, Interpreter),
-    "compiled": lambda f: _Staged(f, compile_python),
+    "static": lambda f, passes=None: _Staged(f, Interpreter, passes),
+    "compiled": lambda f, passes=None: _Staged(f, compile_python, passes),
     "batched": _Batched,
 }
 """The ways refgrad can run a function: name -> factory(f) -> runner(args, kwargs, argnums)."""
+
+GRAPH_MODES = ("static", "compiled", "batched")
+"""The modes that optimise a graph, whose factories also take ``passes``."""
 
 HESSIAN_MODES: dict[str, Callable] = {
     "eager": lambda f: functools.partial(_eager_hessian, f),
@@ -353,6 +373,19 @@ def _mode(mode: str) -> Callable:
         raise ValueError(
             f"unknown mode {mode!r}; refgrad's modes are: {', '.join(map(repr, MODES))}"
         ) from None
+
+
+def runner(mode: str, f: Callable, passes: Sequence[str | Pass] | None = None) -> Callable:
+    """``MODES[mode](f)``, optimising with ``passes`` (names or Pass es) unless None."""
+    factory = _mode(mode)
+    if passes is None:
+        return factory(f)
+    if mode not in GRAPH_MODES:
+        raise ValueError(
+            f"passes= chooses how a graph is optimised, and mode={mode!r} builds none; "
+            f"use one of {', '.join(map(repr, GRAPH_MODES))}"
+        )
+    return factory(f, passes=resolve(passes))
 
 
 def _variable(argument: object, position: int) -> Value:

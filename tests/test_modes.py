@@ -128,3 +128,56 @@ def test_all_modes_agree_with_eager_on_random_programs(data):
             "batched",
             str(program),
         )
+
+
+# The passes= option: the graph modes with a chosen optimisation (oracle passes uses it).
+
+PASS_CHOICES = (
+    (),
+    ("simplify",),
+    ("fold",),
+    ("cse",),
+    ("dce",),
+    ("simplify", "fold", "cse", "dce"),
+)
+
+
+@given(st.data())
+def test_every_choice_of_passes_gives_the_default_results_bit_for_bit(data):
+    program = data.draw(programs())
+    point = data.draw(points(program.n_inputs))
+    argnums = tuple(range(program.n_inputs))
+
+    def f(*xs):
+        return program.run(xs)
+
+    for mode in ("static", "compiled"):
+        value, gradients = refgrad.value_and_grad(f, argnums=argnums, mode=mode)(*point)
+        for passes in PASS_CHOICES:
+            got = refgrad.value_and_grad(f, argnums=argnums, mode=mode, passes=passes)(*point)
+            assert same_float(got[0], value), (mode, passes, str(program))
+            for other, expected in zip(got[1], gradients, strict=True):
+                assert same_float(other, expected), (mode, passes, str(program))
+
+
+def test_passes_chooses_the_graph_the_compiled_mode_generates():
+    def f(x):
+        return x * 1.0 + 0.0
+
+    unoptimised = refgrad.value_and_grad(f, mode="compiled", passes=())
+    unoptimised(2.0)
+    assert "* 1.0" in unoptimised.runner.sources()[0]
+    simplified = refgrad.value_and_grad(f, mode="compiled", passes=("simplify",))
+    simplified(2.0)
+    assert "* 1.0" not in simplified.runner.sources()[0]
+    batched = refgrad.value_and_grad(f, mode="batched", passes=())
+    assert batched(np.array([-0.0]))[0][0] == 0.0
+
+
+def test_passes_is_checked():
+    with pytest.raises(ValueError, match="mode='eager' builds none"):
+        refgrad.value_and_grad(lambda x: x, passes=())
+    with pytest.raises(ValueError, match=r"unknown pass 'cxe'.*simplify, fold, cse, dce"):
+        refgrad.value_and_grad(lambda x: x, mode="static", passes=("cxe",))
+    with pytest.raises(TypeError, match="sequence of pass names"):
+        refgrad.value_and_grad(lambda x: x, mode="static", passes="cse")

@@ -21,10 +21,12 @@ the ones it cannot run (never drawn, never silently skipped):
 
 * a built-in name: ``refgrad`` (the eager ``Value`` class), ``refgrad-eager``,
   ``refgrad-static``, ``refgrad-compiled``, ``refgrad-batched`` (refgrad's modes through
-  ``refgrad.value_and_grad``), ``micrograd`` (published micrograd's ``Value``), ``autograd``
-  (HIPS autograd, function protocol), ``mygrad`` (MyGrad, tensor protocol), ``torch-tensor``
-  (torch's scalar tensors through the tensor protocol), ``torch`` and ``jax`` (the references
-  themselves, as targets); see :mod:`oracle.targets.published`;
+  ``refgrad.value_and_grad``; a graph mode may name its optimisation passes,
+  ``refgrad-static[passes=cse]``, see :mod:`oracle.targets.refgrad_modes`), ``micrograd``
+  (published micrograd's ``Value``), ``autograd`` (HIPS autograd, function protocol),
+  ``mygrad`` (MyGrad, tensor protocol), ``torch-tensor`` (torch's scalar tensors through the
+  tensor protocol), ``torch`` and ``jax`` (the references themselves, as targets); see
+  :mod:`oracle.targets.published`;
 * ``package.module:Attr`` or ``path/to/file.py:Attr``, where ``Attr`` is a value-protocol class
   or an object that already implements :class:`Target`: a
   :class:`~oracle.targets.function_protocol.FunctionProtocolTarget` or
@@ -77,12 +79,7 @@ def load(spec: str) -> Target:
 
         return _value_protocol(Value, "refgrad")
     if spec.startswith("refgrad-"):
-        from oracle.targets.refgrad_modes import RefgradTarget
-
-        mode = spec.removeprefix("refgrad-")
-        if mode not in REFGRAD_MODES:
-            raise TargetLoadError(f"unknown refgrad mode {mode!r}; choose from {REFGRAD_MODES}")
-        return RefgradTarget(mode)
+        return _refgrad_mode(spec.removeprefix("refgrad-"))
     if spec == "micrograd":
         spec = "micrograd.engine:Value"
     if spec in PUBLISHED:
@@ -94,6 +91,22 @@ def load(spec: str) -> Target:
 
         return ReferenceTarget(spec)
     return _from_attribute(spec)
+
+
+def _refgrad_mode(text: str) -> Target:
+    """``static`` or ``static[passes=cse,dce]``: a refgrad mode, its passes chosen or not."""
+    from oracle.targets.refgrad_modes import RefgradTarget, parse_spec
+
+    try:
+        mode, passes = parse_spec(text)
+    except ValueError as error:
+        raise TargetLoadError(f"refgrad-{text}: {error}") from None
+    if mode not in REFGRAD_MODES:
+        raise TargetLoadError(f"unknown refgrad mode {mode!r}; choose from {REFGRAD_MODES}")
+    try:
+        return RefgradTarget(mode, passes)
+    except (TypeError, ValueError) as error:  # an unknown pass, or passes in eager mode
+        raise TargetLoadError(f"refgrad-{text}: {error}") from None
 
 
 def _value_protocol(cls, name: str) -> Target:
