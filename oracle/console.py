@@ -14,6 +14,7 @@ from oracle.compare import SAFETY, Verdict, quantities, quantity_names
 from oracle.expected import bug_id
 from oracle.program import abridge
 from oracle.runner import CampaignResult, CaseResult
+from oracle.stateful import StatefulResult
 from oracle.targets import Target
 
 SHOWN_LINES = 24
@@ -107,6 +108,9 @@ def summary(console: Console, result: CampaignResult) -> None:
 
 
 def finding(console: Console, title: str, result: CaseResult, shrunk: bool = True) -> None:
+    if isinstance(result, StatefulResult):
+        stateful_finding(console, title, result, shrunk)
+        return
     point = result.worst_point
     judgement = result.judgement
     program = result.case.program
@@ -126,6 +130,38 @@ def finding(console: Console, title: str, result: CaseResult, shrunk: bool = Tru
     )
     console.print(f"at {inputs}", highlight=False)
     console.print(outcome_table(result, point))
+    for note in judgement.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def stateful_finding(console: Console, title: str, result: StatefulResult, shrunk: bool) -> None:
+    """A stateful finding: the property, the program, and what each engine held after each
+    step of the scenario."""
+    program = result.case.program
+    judgement = result.judgement
+    console.print()
+    console.print(
+        f"[bold red]{title}[/] ({result.case.family}, {result.property_name}): "
+        f"[bold]{judgement.verdict}[/] (id {result.bug_id})"
+    )
+    console.print(judgement.explanation, highlight=False)
+    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
+    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
+    console.print(abridge(program.to_python(), SHOWN_LINES), highlight=False, markup=False)
+    inputs = ", ".join(
+        f"{name} = {x!r}"
+        for name, x in zip(program.input_names(), result.case.points[0], strict=True)
+    )
+    console.print(f"at {inputs}", highlight=False)
+    console.print(f"scenario: {result.scenario}", highlight=False, markup=False)
+    table = Table()
+    for column in ("after", "quantity", "target", "torch", "tolerance"):
+        table.add_column(column, overflow="fold", style="bold" if column == "target" else None)
+    for row in result.rows():
+        tolerance = "not compared" if row["tolerance"] is None else f"{row['tolerance']:.2g}"
+        numbers = ["-" if row[e] is None else repr(row[e]) for e in ("target", "torch")]
+        table.add_row(row["after"], row["quantity"], *numbers, tolerance)
+    console.print(table)
     for note in judgement.notes:
         console.print(f"note: {note}", highlight=False)
 

@@ -95,6 +95,10 @@ class Analysis:
     value_bound: float  # bound on |float64 value - exact value| for a correct engine
     gradient_bound: tuple[float, ...]
     ill_conditioned: str | None  # why the first-order bound cannot be trusted, if so
+    # Every value's adjoint (d output / d value) and its bound, inputs first: the gradients an
+    # engine keeps on interior nodes, which the stateful family (oracle.stateful) checks.
+    adjoints: tuple[mpmath.mpf, ...] = ()
+    adjoint_bounds: tuple[float, ...] = ()
 
     @property
     def value(self) -> mpmath.mpf:
@@ -274,6 +278,8 @@ def analyze(program: Program, point: Sequence[float]) -> Analysis:
         value_bound=forward[-1],
         gradient_bound=tuple(adjoint_bounds[:n]),
         ill_conditioned=reason,
+        adjoints=tuple(adjoints),
+        adjoint_bounds=tuple(adjoint_bounds),
     )
 
 

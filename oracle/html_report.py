@@ -360,6 +360,8 @@ def _case(title: str, entry: dict, case: dict) -> dict:
                 "flagged": quantity == case.get("quantity"),
             }
         )
+    if "calls" in case:  # a stateful case: a row per reading, after each step of its scenario
+        rows = [_stateful_row(row) for row in case["calls"]]
     return {
         "title": title,
         "unit": report.entry_label(entry),
@@ -375,6 +377,16 @@ def _case(title: str, entry: dict, case: dict) -> dict:
         "rows": rows,
         "notes": list(case.get("notes", [])),
         "ill_conditioned": case.get("ill_conditioned"),
+    }
+
+
+def _stateful_row(row: dict) -> dict:
+    tolerance = row["tolerance"]
+    return {
+        "quantity": f"after {row['after']}: {row['quantity']}",
+        "cells": ["-" if row[e] is None else str(row[e]) for e in ("target", "torch")],
+        "tolerance": "not compared" if tolerance is None else report.short_number(tolerance),
+        "flagged": False,
     }
 
 

@@ -181,14 +181,38 @@ def _throughput(throughput: dict) -> list[str]:
 
 def _case(title: str, case: dict) -> list[str]:
     return [
-        f"## {title} ({case['family']}): {case['verdict']}",
+        f"## {title} ({case_label(case)}): {case['verdict']}",
         "",
         case["explanation"],
         "",
         *_program(case, shrunk=title != "Warning"),
         "",
-        *_outcome_table(case),
+        *_table(case),
     ]
+
+
+def case_label(case: dict) -> str:
+    """``smooth``, or ``stateful, backward twice``: where a case was found."""
+    prop = case.get("property")
+    return case["family"] if prop is None else f"{case['family']}, {prop}"
+
+
+def _table(case: dict) -> list[str]:
+    """The case's table: per quantity, or for a stateful case per step of its scenario."""
+    if "calls" not in case:
+        return _outcome_table(case)
+    lines = [
+        f"Scenario: {_code(case['scenario'])}",
+        "",
+        "| after | quantity | target | torch | tolerance |",
+        "|---|---|---|---|---|",
+    ]
+    for row in case["calls"]:
+        cells = [row["after"], row["quantity"], row["target"], row["torch"]]
+        text = " | ".join(_table_text("-" if cell is None else str(cell)) for cell in cells)
+        tolerance = "not compared" if row["tolerance"] is None else short_number(row["tolerance"])
+        lines.append(f"| {text} | {tolerance} |")
+    return lines
 
 
 def _program(case: dict, shrunk: bool) -> list[str]:
@@ -458,7 +482,7 @@ def _folded_bug(title: str, bug: dict) -> list[str]:
         "",
         *_program(bug, shrunk=True),
         "",
-        *_outcome_table(bug),
+        *_table(bug),
         "",
         "</details>",
     ]

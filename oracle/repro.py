@@ -165,7 +165,11 @@ def _numbers(outcome: dict | None, n_inputs: int) -> list:
 
 
 def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
-    """One ``repro_<n>.py`` per bug of the result document ``data``; their paths."""
+    """One ``repro_<n>.py`` per bug of the result document ``data``; their paths.
+
+    Bugs of the stateful family get none (a script runs one backward pass, where they do not
+    show); their report's table is the repro.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if ":" in target and target.split(":")[0].endswith(".py"):
@@ -174,6 +178,8 @@ def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
     written = []
     bugs = [bug for family in data["families"] for bug in family["bugs"]]
     for number, bug in enumerate(bugs, start=1):
+        if "calls" in bug:
+            continue  # a stateful finding: one backward pass, as these scripts run, shows nothing
         path = directory / f"repro_{number}.py"
         path.write_text(script(bug, target, path.name))
         written.append(path)

@@ -15,8 +15,10 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     (``[i, n]`` or null): enough to rerun the same campaign.
 ``families``
     One entry per unit of the campaign (a family, or a family focused on one op; see
-    :class:`oracle.runner.Unit`): ``family``, ``unit`` (``smooth`` or ``smooth-log``),
-    ``focus`` (the op, or null), ``examples`` (cases drawn; up to the first bug), ``points``
+    :class:`oracle.runner.Unit`): ``family``, ``unit`` (``smooth``, ``smooth-log``,
+    ``stateful-zero_grad``), ``focus`` (the op, or null), ``property`` (the stateful property,
+    or null), ``not_applicable`` (why the target cannot run the unit, or null; it did not
+    run), ``examples`` (cases drawn; up to the first bug), ``points``
     (cases x points), ``verdicts`` (verdict -> number of points), ``examples_to_first_bug``,
     ``shrink_calls``, ``seconds``, ``notes``, ``bugs``, ``warnings``, ``notable`` (up to
     three cases per verdict that is neither agreement nor a bug; see below),
@@ -37,7 +39,9 @@ on (``value`` or ``d/dx<i>``), the ``program`` (the IR as JSON, see
 :meth:`oracle.program.Program.to_json`, and as Python in ``program_python``), its ``steps``, the
 ``point`` (inputs) where it shows, and what the ``target`` and each of the ``references``
 returned there (``value``, ``gradient`` and, when present, ``error``, error estimates and
-one-sided derivatives), plus the ``tolerance`` per quantity. Strict JSON has no nan or inf:
+one-sided derivatives), plus the ``tolerance`` per quantity. A case of the stateful family
+adds its ``property``, ``scenario`` and ``calls``, the reading after each step of the scenario
+(see :func:`oracle.stateful.case_to_json`). Strict JSON has no nan or inf:
 non-finite numbers are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
 """
 
@@ -55,6 +59,8 @@ from oracle.compare import SAFETY, quantity_names
 from oracle.expected import bug_id
 from oracle.outcome import json_float
 from oracle.runner import CampaignResult, CaseResult, Settings, Timing, UnitResult
+from oracle.stateful import StatefulResult
+from oracle.stateful import case_to_json as stateful_case_to_json
 
 FORMAT = "refgrad-oracle-result"
 VERSION = 1
@@ -71,7 +77,9 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def case_to_json(result: CaseResult) -> dict:
+def case_to_json(result: CaseResult | StatefulResult) -> dict:
+    if isinstance(result, StatefulResult):
+        return stateful_case_to_json(result)
     point = result.worst_point
     judgement = result.judgement
     analysis = result.analyses[point]
@@ -111,6 +119,8 @@ def unit_to_json(unit: UnitResult) -> dict:
         "family": unit.unit.family,
         "unit": unit.unit.name,
         "focus": unit.unit.focus,
+        "property": unit.unit.property_name,
+        "not_applicable": unit.not_applicable,
         "examples": unit.examples,
         "points": unit.points,
         "verdicts": {verdict.value: count for verdict, count in sorted(unit.counts.items())},

@@ -13,10 +13,13 @@ reported.
 
 A campaign is a list of :class:`Unit` s, each one Hypothesis run: a family over every op, and
 (with ``per_op``) the smooth and edge families once more per op, over that op and ``+ - *``
-only, so that a failure names its op. Units are independent and deterministic for a seed, so
-they can run in any order, in parallel (the pytest plugin under pytest-xdist) or split across
-machines (``shard``), with the same verdicts. With ``database`` set, Hypothesis keeps failing
-cases in that directory (keyed by target and unit) and replays them first on the next run.
+only, so that a failure names its op. The ``stateful`` family is one unit per property
+(:mod:`oracle.stateful`): its cases run scenarios of several backward passes, judged against
+torch's semantics, and a target that cannot run them gets its units marked not applicable.
+Units are independent and deterministic for a seed, so they can run in any order, in parallel
+(the pytest plugin under pytest-xdist) or split across machines (``shard``), with the same
+verdicts. With ``database`` set, Hypothesis keeps failing cases in that directory (keyed by
+target and unit) and replays them first on the next run.
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky, HypothesisWarning
 
 from oracle import references as reference_registry
+from oracle import stateful
 from oracle.compare import SEVERITY, Judgement, Verdict, judge
 from oracle.coverage import Coverage
 from oracle.determinism import fixed_constants
 from oracle.exact import Analysis, NotApplicable, analyze
 from oracle.limits import TargetTimeout, target_limits
 from oracle.outcome import Outcome
-from oracle.strategies import DEFAULT_FAMILIES, Case, cases
+from oracle.strategies import DEFAULT_FAMILIES, STATEFUL, Case, cases
 from oracle.targets import Target
 
 if sys.version_info < (3, 11):  # pragma: no cover - Hypothesis brings the backport there
@@ -65,9 +69,12 @@ class Unit:
 
     family: str
     focus: str | None = None  # an op: programs over it and + - * only
+    property_name: str | None = None  # in the stateful family: the property it checks
 
     @property
     def name(self) -> str:
+        if self.property_name is not None:  # stateful-backward-twice
+            return f"{self.family}-{self.property_name.replace(' ', '-')}"
         return self.family if self.focus is None else f"{self.family}-{self.focus}"
 
     def ops(self, available: Sequence[str]) -> tuple[str, ...]:
@@ -110,6 +117,8 @@ class Settings:
     def examples(self, unit: Unit) -> int:
         if self.max_examples is not None:
             return self.max_examples
+        if unit.property_name is not None:
+            return stateful.EXAMPLES[unit.property_name]
         if unit.focus is None:
             return DEFAULT_EXAMPLES[unit.family]
         return PER_OP_EXAMPLES[unit.family]
@@ -118,6 +127,9 @@ class Settings:
         """The campaign's units over ``ops``, in a fixed order, sliced to this shard."""
         units = []
         for family in self.families:
+            if family == STATEFUL:
+                units += [Unit(family, property_name=name) for name in stateful.PROPERTIES]
+                continue
             units.append(Unit(family))
             if self.per_op and family in PER_OP_EXAMPLES:
                 units += [Unit(family, op) for op in ops if op not in ARITHMETIC]
@@ -186,6 +198,7 @@ class UnitResult:
     notes: list[str] = field(default_factory=list)
     timing: Timing = field(default_factory=lambda: Timing())
     coverage: Coverage = field(default_factory=lambda: Coverage())  # of the drawn cases
+    not_applicable: str | None = None  # why the target cannot run this unit (never run then)
 
     @property
     def family(self) -> str:
@@ -335,17 +348,38 @@ class Campaign:
     def run_unit(self, unit: Unit) -> UnitResult:
         result = UnitResult(unit)
         self.timing = result.timing
+        if unit.property_name is not None:
+            return self._run_stateful_unit(unit, result)
+        strategy = cases(unit.family, unit.ops(self.ops), n_points=POINTS_PER_CASE[unit.family])
+        return self._run_hypothesis(unit, result, strategy, self.evaluate)
+
+    def _run_stateful_unit(self, unit: Unit, result: UnitResult) -> UnitResult:
+        """A property of the stateful family, or why the target cannot run it."""
+        reason = stateful.not_applicable(self.target, unit.property_name)
+        if reason is not None:
+            result.not_applicable = reason
+            result.notes.append(f"not applicable: {reason}")
+            return result
+        check = stateful.PropertyCheck(
+            unit.property_name, self.target, self.settings.time_limit, result.timing
+        )
+        self._run_hypothesis(unit, result, check.cases(unit.ops(self.ops)), check.evaluate)
+        result.notes.extend(check.notes)
+        return result
+
+    def _run_hypothesis(self, unit: Unit, result: UnitResult, strategy, evaluate) -> UnitResult:
+        """Draw cases from ``strategy``, judge each with ``evaluate(case, shrinking)``, shrink
+        each kind of bug found."""
         total = self.settings.examples(unit)
         strict = self.settings.strict or unit.family != "edge"
         first_bug_at: list[float] = []
-        strategy = cases(unit.family, unit.ops(self.ops), n_points=POINTS_PER_CASE[unit.family])
 
         def check(case: Case) -> None:
             if first_bug_at:
                 result.shrink_calls += 1
                 if time.perf_counter() - first_bug_at[0] > self.settings.shrink_seconds:
                     return  # shrink budget spent: keep the smallest failure found so far
-            outcome = self.evaluate(case, shrinking=bool(first_bug_at))
+            outcome = evaluate(case, shrinking=bool(first_bug_at))
             if not first_bug_at:
                 result.examples += 1
                 for judgement in outcome.judgements:
@@ -379,7 +413,7 @@ class Campaign:
             result.bugs.extend(error.result for error in _leaves(matched))
         except Flaky as flaky:
             result.notes.append(f"the failure did not reproduce on replay: {flaky}")
-        result.bugs = [self._confirm(bug, result) for bug in result.bugs]
+        result.bugs = [self._confirm(bug, result, evaluate) for bug in result.bugs]
         result.seconds = time.perf_counter() - started
         return result
 
@@ -409,13 +443,13 @@ class Campaign:
             suppress_health_check=list(HealthCheck),
         )(test)
 
-    def _confirm(self, bug: CaseResult, result: UnitResult) -> CaseResult:
+    def _confirm(self, bug: CaseResult, result: UnitResult, evaluate) -> CaseResult:
         """Re-run a shrunk bug on every reference, for the report's table.
 
         A target whose bug does not show again (micrograd's recursion depth depends on set
         order, hence on memory addresses) keeps the failure that was seen, with a note.
         """
-        again = self.evaluate(bug.case)
+        again = evaluate(bug.case)
         if again.verdict == bug.verdict:
             return again
         result.notes.append(

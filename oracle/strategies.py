@@ -12,7 +12,9 @@ Public API (usable in anyone's ``@given`` tests):
   - ``deep``: residual chains ``v = v + c * cell(v)`` thousands of ops deep, where
     recursion-based engines crash;
   - ``edge``: inputs at zeros, signed zeros, inf, nan, subnormals and huge magnitudes, with
-    no domain filtering, so kinks, poles and special values are hit.
+    no domain filtering, so kinks, poles and special values are hit;
+  - ``stateful``: smooth programs at one point, which :mod:`oracle.stateful` runs through
+    scenarios of several backward passes (not in the default families).
 
 Programs are drawn step by step; every operand is drawn as an offset back from the newest value
 and every choice shrinks toward "stop" or "the newest value", so Hypothesis shrinks a failure to
@@ -34,7 +36,8 @@ from hypothesis import strategies as st
 from oracle.ops import OPS, POW_EXPONENTS
 from oracle.program import Const, Program, Step
 
-FAMILIES = ("smooth", "deep", "edge")
+STATEFUL = "stateful"
+FAMILIES = ("smooth", "deep", "edge", STATEFUL)
 DEFAULT_FAMILIES = ("smooth", "deep")
 
 # Constants people write; the first ones are where shrinking lands.
@@ -365,9 +368,22 @@ def edge_cases(draw, ops=tuple(OPS), n_points: int = 4, max_inputs: int = 2, max
     return Case("edge", program, points)
 
 
+@st.composite
+def stateful_cases(draw, ops=tuple(OPS), n_points: int = 1, max_steps: int = 12):
+    """Smooth cases, relabelled: each runs through the stateful scenarios (one point is enough,
+    and every extra point would repeat the whole scenario)."""
+    case = draw(smooth_cases(ops, n_points=n_points, max_steps=max_steps))
+    return Case(STATEFUL, case.program, case.points)
+
+
 def cases(family: str, ops: Sequence[str] = tuple(OPS), **options) -> st.SearchStrategy[Case]:
     """Cases of ``family`` over ``ops`` (keyword options go to that family's strategy)."""
-    strategies = {"smooth": smooth_cases, "deep": deep_cases, "edge": edge_cases}
+    strategies = {
+        "smooth": smooth_cases,
+        "deep": deep_cases,
+        "edge": edge_cases,
+        STATEFUL: stateful_cases,
+    }
     if family not in strategies:
         raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
     unknown = [op for op in ops if op not in OPS]

@@ -62,7 +62,12 @@ def mygrad_target():
         "relu": activations.relu,
         "sigmoid": activations.sigmoid,
     }
-    return TensorProtocolTarget("mygrad", lambda x: mygrad.tensor(x, dtype=numpy.float64), calls)
+    return TensorProtocolTarget(
+        "mygrad",
+        lambda x: mygrad.tensor(x, dtype=numpy.float64),
+        calls,
+        zero_grad=lambda leaf: leaf.null_grad(),  # MyGrad's .grad cannot be assigned
+    )
 
 
 def torch_tensor_target():
@@ -73,6 +78,8 @@ def torch_tensor_target():
         "torch-tensor",
         lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True),
         PYTHON_CALLS,
+        # The stateful family goes through one graph twice; torch frees it after one pass.
+        backward=lambda output: output.backward(retain_graph=True),
     )
 
 

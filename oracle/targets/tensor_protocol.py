@@ -21,6 +21,13 @@ Each op is probed once (:mod:`oracle.targets.common`): it is unsupported when th
 pass cannot run it or returns something without ``.backward()``; a failure in the backward pass
 is a finding, not a missing capability.
 
+The stateful family (:mod:`oracle.stateful`) drives the same engine through several backward
+passes on one graph, through the target's ``stateful`` attribute (a :class:`TensorDriver`). Two
+optional arguments say how, where an engine needs it: ``backward(output)`` (default
+``output.backward()``; torch frees a graph after one pass unless told
+``output.backward(retain_graph=True)``) and ``zero_grad(leaf)`` (default ``leaf.grad = None``,
+torch's idiom; MyGrad's ``.grad`` cannot be assigned, its tensors have ``null_grad()``).
+
 A user plugs an engine in with a file exposing an instance, checked as
 ``oracle check my_adapter.py:target``::
 
@@ -53,6 +60,8 @@ class TensorProtocolTarget:
         name: str,
         leaf: Callable[[float], object],
         calls: Mapping[str, Callable] = PYTHON_CALLS,
+        backward: Callable[[object], None] | None = None,
+        zero_grad: Callable[[object], None] | None = None,
     ):
         self.name = name
         self.leaf = leaf
@@ -60,6 +69,9 @@ class TensorProtocolTarget:
         self.unsupported_ops = common.probe(self._attempt, self.calls, common.call_text)
         self.supported_ops = common.supported(self.unsupported_ops)
         common.require_arithmetic(name, self.unsupported_ops)
+        self.stateful = TensorDriver(
+            leaf, self.calls, backward or _backward, zero_grad or _set_grad_to_none
+        )
 
     def evaluate(self, program: Program, points: Sequence[Sequence[float]]) -> list[Outcome]:
         reaching = program.inputs_reaching_output()
@@ -94,3 +106,54 @@ def _partial(leaf, index: int, reaches_output: bool) -> float:
     if grad is None and not reaches_output:
         return 0.0  # torch's convention: no gradient flows to an unused leaf
     return as_float64(grad, f"x{index}.grad")
+
+
+class TensorDriver:
+    """How the stateful family drives a tensor-protocol engine (see :mod:`oracle.stateful`).
+
+    A ``.grad`` of None reads as 0.0: torch's "no gradient yet", as right after
+    ``leaf.grad = None``. Torch-like engines keep no gradient on interior tensors (torch only
+    for those that ``retain_grad()``), so only leaves are compared (``keeps_interior``).
+    """
+
+    keeps_interior = False
+
+    def __init__(
+        self,
+        leaf: Callable[[float], object],
+        calls: Mapping[str, Callable],
+        backward: Callable[[object], None],
+        zero_grad: Callable[[object], None],
+    ):
+        self._leaf = leaf
+        self.calls = calls
+        self._backward = backward
+        self._zero_grad = zero_grad
+
+    def leaf(self, x: float):
+        return self._leaf(float(x))
+
+    def run(self, program: Program, leaves: Sequence) -> list:
+        return program.evaluate(leaves, self.calls)
+
+    def backward(self, output) -> None:
+        self._backward(output)
+
+    def zero_grad(self, leaf) -> None:
+        self._zero_grad(leaf)
+
+    def grad(self, node, what: str) -> float:
+        if not hasattr(node, "grad"):
+            raise ProtocolError(f"{what}: the tensor has no .grad attribute")
+        return 0.0 if node.grad is None else as_float64(node.grad, what)
+
+    def data(self, node, what: str) -> float:
+        return as_float64(node, what)
+
+
+def _backward(output) -> None:
+    output.backward()
+
+
+def _set_grad_to_none(leaf) -> None:
+    leaf.grad = None

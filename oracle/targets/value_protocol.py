@@ -10,6 +10,9 @@ skipped. ``+``, ``-`` and ``*`` are required.
 Everything the engine does wrong while evaluating a point is caught here and becomes a failed
 outcome: an exception, a ``.grad`` that is missing or not a float, a ``.data`` that is not a
 float. (A hang is cut off by the campaign's time limit, which fails the whole case.)
+
+The target's ``stateful`` attribute, a :class:`ValueDriver`, is how the stateful family
+(:mod:`oracle.stateful`) drives the engine's graphs through several backward passes.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from oracle.program import Program
 from oracle.targets import common
 from oracle.targets.common import ProtocolError
 
-__all__ = ["ProtocolError", "ValueProtocolTarget", "as_float", "probe"]
+__all__ = ["ProtocolError", "ValueDriver", "ValueProtocolTarget", "as_float", "probe"]
 
 
 class ValueProtocolTarget:
@@ -31,6 +34,7 @@ class ValueProtocolTarget:
         self.unsupported_ops = probe(cls)
         self.supported_ops = common.supported(self.unsupported_ops)
         common.require_arithmetic(name, self.unsupported_ops)
+        self.stateful = ValueDriver(cls)
 
     def evaluate(self, program: Program, points: Sequence[Sequence[float]]) -> list[Outcome]:
         return [self.evaluate_point(program, point) for point in points]
@@ -50,6 +54,39 @@ class ValueProtocolTarget:
             as_float(getattr(leaf, "grad", None), f"x{i}.grad") for i, leaf in enumerate(leaves)
         )
         return Outcome(value, gradient)
+
+
+class ValueDriver:
+    """How the stateful family drives a value-protocol engine (see :mod:`oracle.stateful`).
+
+    Leaves are ``cls(x)``, ops are Python's operators and methods, ``out.backward()`` runs a
+    backward pass, and a leaf's gradient is reset as micrograd's users reset it,
+    ``leaf.grad = 0.0``. Every node of such an engine has a ``.grad``, so interior gradients
+    can be compared too (``keeps_interior``).
+    """
+
+    keeps_interior = True
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def leaf(self, x: float):
+        return self.cls(float(x))
+
+    def run(self, program: Program, leaves: Sequence) -> list:
+        return program.evaluate(leaves)
+
+    def backward(self, output) -> None:
+        output.backward()
+
+    def zero_grad(self, leaf) -> None:
+        leaf.grad = 0.0
+
+    def grad(self, node, what: str) -> float:
+        return as_float(getattr(node, "grad", None), what)
+
+    def data(self, node, what: str) -> float:
+        return as_float(getattr(node, "data", None), what)
 
 
 def as_float(number, what: str) -> float:
