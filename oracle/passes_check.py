@@ -51,12 +51,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed
-from hypothesis import settings as hypothesis_settings
+from hypothesis import Phase
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, HypothesisWarning
 
-from oracle.determinism import fixed_constants
+from oracle.determinism import fixed_constants, seeded_test
 from oracle.ops import OPS
 from oracle.outcome import describe, json_float
 from oracle.program import Const, Program, Step
@@ -537,21 +536,17 @@ def shrink(family: str, configuration: Configuration, mode: str, settings: Setti
 
 def _hypothesis(test, strategy, settings: Settings, phases) -> None:
     """Run ``test`` as a seeded Hypothesis test over ``strategy`` (as the campaigns do)."""
-    test = seed(settings.seed)(given(strategy)(test))
-    test = hypothesis_settings(
+    run = seeded_test(
+        test,
+        strategy,
+        seed_value=settings.seed,
         max_examples=settings.max_examples,
-        derandomize=False,  # the seed decides, whatever profile a test suite has loaded
-        database=None,
-        deadline=None,
         phases=phases,
         report_multiple_bugs=False,
-        verbosity=Verbosity.quiet,
-        print_blob=False,
-        suppress_health_check=list(HealthCheck),
-    )(test)
+    )
     with warnings.catch_warnings(), fixed_constants():
         warnings.simplefilter("ignore", HypothesisWarning)
-        test()
+        run()
 
 
 # --- against the references --------------------------------------------------------------------

@@ -31,8 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed
-from hypothesis import settings as hypothesis_settings
+from hypothesis import Phase
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky, HypothesisWarning
 
@@ -40,7 +39,7 @@ from oracle import references as reference_registry
 from oracle import stateful
 from oracle.compare import SEVERITY, Judgement, Verdict, judge
 from oracle.coverage import Coverage
-from oracle.determinism import fixed_constants
+from oracle.determinism import fixed_constants, seeded_test
 from oracle.exact import Analysis, NotApplicable, analyze
 from oracle.limits import TargetTimeout, target_limits
 from oracle.outcome import Outcome
@@ -429,19 +428,14 @@ class Campaign:
             # each target's and unit's failures apart.
             key = f"oracle {self.target.name} {unit.name} {','.join(unit.ops(self.ops))}"
             check._hypothesis_internal_add_digest = key.encode()
-        test = given(strategy)(check)
-        test = seed(self.settings.seed)(test)
-        return hypothesis_settings(
+        return seeded_test(
+            check,
+            strategy,
+            seed_value=self.settings.seed,
             max_examples=examples,
-            derandomize=False,
-            database=database,
-            deadline=None,
             phases=phases,
-            report_multiple_bugs=True,
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-            suppress_health_check=list(HealthCheck),
-        )(test)
+            database=database,
+        )
 
     def _confirm(self, bug: CaseResult, result: UnitResult, evaluate) -> CaseResult:
         """Re-run a shrunk bug on every reference, for the report's table.
