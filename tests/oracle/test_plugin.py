@@ -176,14 +176,21 @@ def verdicts(path: Path) -> dict:
     }
 
 
-def test_xdist_workers_give_the_serial_verdicts(pytester):
+def test_xdist_workers_give_the_serial_verdicts_and_write_the_outputs_once(pytester):
     target = copy_engine(pytester, "bug_tanh_derivative")
-    options = [f"--oracle-target={target}", *FOCUSED]
-    pytester.runpytest_subprocess(*options, "--oracle-json=serial.json")
-    pytester.runpytest_subprocess(*options, "-n", "2", "--oracle-json=parallel.json")
+    options = [f"--oracle-target={target}", *FOCUSED[:-2], "--oracle-ops=add,sub,mul,tanh,log"]
+    pytester.runpytest_subprocess(*options, FOCUSED[-1], "--oracle-json=serial.json")
+    outputs = ["--oracle-report=out/report.md", "--oracle-repro=out/repro"]
+    parallel = ["-n", "2", FOCUSED[-1], "--oracle-json=out/result.json", *outputs]
+    pytester.runpytest_subprocess(*options, *parallel)
     serial = verdicts(pytester.path / "serial.json")
-    assert serial == verdicts(pytester.path / "parallel.json")
+    assert serial == verdicts(pytester.path / "out" / "result.json")
     assert serial["smooth-tanh"][1] and not serial["smooth-log"][1]  # the bug, where it is
+    data = json.loads((pytester.path / "out" / "result.json").read_text())
+    assert [unit["unit"] for unit in data["families"]] == ["smooth", "smooth-tanh", "smooth-log"]
+    assert data["bug_count"] >= 1 and data["exit_code"] == 1
+    assert "# oracle check" in (pytester.path / "out" / "report.md").read_text()
+    assert list((pytester.path / "out" / "repro").glob("repro_*.py"))
 
 
 def test_the_example_database_replays_a_failure_first(pytester):
@@ -200,26 +207,3 @@ def test_the_example_database_replays_a_failure_first(pytester):
     pytester.runpytest_subprocess(*options, "--oracle-json=again.json")
     again = json.loads((pytester.path / "again.json").read_text())
     assert [unit["examples_to_first_bug"] for unit in again["families"]] == [1, 1]
-
-
-def test_outputs_are_written_once_from_every_test(pytester):
-    target = copy_engine(pytester, "bug_tanh_derivative")
-    pytester.runpytest_subprocess(
-        f"--oracle-target={target}",
-        *FOCUSED,
-        "-n",
-        "2",
-        "--oracle-json=out/result.json",
-        "--oracle-report=out/report.md",
-        "--oracle-repro=out/repro",
-    )
-    data = json.loads((pytester.path / "out" / "result.json").read_text())
-    assert [unit["unit"] for unit in data["families"]] == [
-        "smooth",
-        "smooth-tanh",
-        "smooth-log",
-        "smooth-sin",
-    ]
-    assert data["bug_count"] >= 1 and data["exit_code"] == 1
-    assert "# oracle check" in (pytester.path / "out" / "report.md").read_text()
-    assert list((pytester.path / "out" / "repro").glob("repro_*.py"))
