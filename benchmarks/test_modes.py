@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-import time
 
 import numpy as np
 import pytest
 
 import refgrad
+from benchmarks.timing import DEPTH_SHIFTS
+from benchmarks.timing import at_depth as _at_depth
+from benchmarks.timing import timed as _timed
 from benchmarks.workloads import random_dag
 
 micrograd_engine = pytest.importorskip("micrograd.engine")
@@ -27,29 +29,6 @@ ROUNDS = {1_000: 100, 100_000: 3}
 COMPILE_REPEATS = {1_000: 5, 100_000: 1}  # first calls timed per mode (the median is kept)
 BATCH_POINTS = 10_000
 BATCH_SIZES = (1_000,)  # 100,000 nodes x 10,000 points would take minutes per call
-
-
-def _timed(call) -> tuple[float, object]:
-    began = time.perf_counter()
-    result = call()
-    return time.perf_counter() - began, result
-
-
-DEPTH_SHIFTS = 5  # rounds call the engines from 0..4 extra frames deep, in turn
-
-
-def _at_depth(extra_frames: int, call):
-    """``call()`` from ``extra_frames`` Python frames deeper than here.
-
-    CPython 3.11 frees a frame-stack chunk as soon as the frame at its start returns
-    (python/cpython#142183, fixed in 3.13+): an engine whose per-op Python calls happen to
-    start at a chunk boundary maps and unmaps a chunk on every one of them, thousands of page
-    faults per gradient, 3-15x slower. Which engine is hit depends only on the stack depth
-    (about one depth in sixty, measured here), so a fixed depth made one engine look slow in
-    every round (refgrad eager, 1.16x micrograd's time against 0.4x in a plain loop). Shifting
-    the depth from round to round keeps an unlucky depth out of the medians.
-    """
-    return call() if extra_frames == 0 else _at_depth(extra_frames - 1, call)
 
 
 @pytest.mark.parametrize("size", SIZES)

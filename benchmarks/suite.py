@@ -1,0 +1,154 @@
+"""Run the benchmark suite and write its report; or re-render a report from saved JSON.
+
+    python -m benchmarks.suite [--quick] [--name NAME] [--reports DIR]
+    python -m benchmarks.suite report PATH/benchmark.json [--out DIR]
+
+The first runs ``benchmarks/test_suite.py`` (pytest-benchmark) in a fresh Python process,
+serially (``-p no:xdist``), with the ``full`` preset or ``--quick`` (``benchmarks/presets.py``),
+and writes ``DIR/NAME/`` (default ``reports/latest/``):
+
+* ``benchmark.json``: pytest-benchmark's JSON file, as it wrote it plus the run's wall time
+  under ``suite``: the only input of the report;
+* ``report.md`` and ``report.html``: the report (``benchmarks/suite_report.py``);
+* PNG plots (``benchmarks/suite_plots.py``, matplotlib).
+
+The second renders ``report.md``, ``report.html`` and the plots again from the JSON file
+alone (into its own directory unless ``--out``): the same file always gives the same
+Markdown, byte for byte.
+
+For other front ends (``oracle bench``, ``oracle report``): :func:`run_suite`,
+:func:`write_report` and :func:`is_suite_json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import suite_report
+from benchmarks.suite_report import ReportError
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: pytest finds its configuration here
+TEST_FILE = Path(__file__).with_name("test_suite.py")
+
+
+def run_suite(name: str = "latest", quick: bool = False, reports: Path = Path("reports")) -> int:
+    """Run the suite in a fresh process and write ``reports/name/``; return pytest's exit
+    status (0: every case ran and every engine's gradients agreed).
+
+    The report is written even when some case failed (its JSON holds the cases that ran).
+    """
+    out = Path(reports) / name
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = (out / "benchmark.json").resolve()
+    json_path.unlink(missing_ok=True)  # never re-render an earlier run by mistake
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(TEST_FILE),
+        f"--bench-preset={'quick' if quick else 'full'}",
+        "--benchmark-only",
+        "--benchmark-enable",
+        f"--benchmark-json={json_path}",
+        "--benchmark-columns=median,rounds",
+        "--benchmark-sort=name",
+        "-p",
+        "no:xdist",
+        "-q",
+    ]
+    began = time.perf_counter()
+    status = subprocess.run(command, cwd=ROOT, check=False).returncode
+    wall_seconds = time.perf_counter() - began
+    if not json_path.exists():
+        print(f"the benchmark run wrote no JSON (pytest exit status {status})", file=sys.stderr)
+        return status or 1
+    _record_wall_time(json_path, wall_seconds)
+    for path in write_report(json_path, out):
+        print(f"wrote {path}")
+    _print_targets(json_path)
+    if status != 0:
+        print(f"some cases failed (pytest exit status {status}); see above", file=sys.stderr)
+    return status
+
+
+def _record_wall_time(json_path: Path, seconds: float) -> None:
+    data = json.loads(json_path.read_text())
+    data["suite"]["wall seconds"] = seconds
+    json_path.write_text(json.dumps(data, indent=4) + "\n")  # (pytest-benchmark's indent)
+
+
+def write_report(json_path: Path, out: Path | None = None) -> list[Path]:
+    """Render ``report.md``, ``report.html`` and the plots from a suite JSON file into
+    ``out`` (default: the file's directory); return the files written.
+
+    Raises ReportError if the file is not a suite run, or if matplotlib is missing.
+    """
+    run = suite_report.load(Path(json_path))
+    out = Path(json_path).parent if out is None else Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ReportError(
+            "the report's plots need matplotlib: pip install -e '.[bench]' (or matplotlib)"
+        )
+    from benchmarks.suite_plots import write_plots
+
+    written = [out / "report.md", out / "report.html"]
+    written[0].write_text(suite_report.markdown(run), encoding="utf-8")
+    written[1].write_text(suite_report.html(run), encoding="utf-8")
+    return written + write_plots(run, out)
+
+
+def is_suite_json(path: Path) -> bool:
+    """Whether ``path`` holds a suite run (so ``oracle report`` can tell it from its own
+    result files)."""
+    try:
+        return suite_report.is_suite_data(json.loads(Path(path).read_text()))
+    except (OSError, json.JSONDecodeError):
+        return False
+
+
+def _print_targets(json_path: Path) -> None:
+    run = suite_report.load(json_path)
+    print("\nTargets (random DAG):")
+    for check in suite_report.checks(run):
+        verdict = "not measured" if check.met is None else ("met" if check.met else "NOT MET")
+        print(f"  {verdict:12} {check.target}: {check.measured or '-'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        parser = argparse.ArgumentParser(
+            prog="python -m benchmarks.suite report",
+            description="Render the report and plots again from a saved suite JSON file.",
+        )
+        parser.add_argument("json", type=Path, help="a benchmark.json written by the suite")
+        parser.add_argument("--out", type=Path, default=None, help="default: the file's folder")
+        args = parser.parse_args(argv[1:])
+        try:
+            written = write_report(args.json, args.out)
+        except ReportError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        for path in written:
+            print(f"wrote {path}")
+        return 0
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.suite",
+        description="Run the benchmark suite (`report FILE` re-renders a saved run instead).",
+    )
+    parser.add_argument("--quick", action="store_true", help="the quick preset (< 5 minutes)")
+    parser.add_argument("--name", default="latest", help="writes REPORTS/NAME (default latest)")
+    parser.add_argument("--reports", type=Path, default=Path("reports"), help="default reports")
+    args = parser.parse_args(argv)
+    return run_suite(args.name, args.quick, args.reports)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
