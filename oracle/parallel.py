@@ -13,8 +13,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-USAGE_ERROR = 2
-
 
 def plugin_arguments(arguments) -> list[str]:
     """The pytest plugin's options for the parsed ``oracle check`` command line."""
@@ -36,9 +34,8 @@ def plugin_arguments(arguments) -> list[str]:
     flags = ["--oracle-strict"] if arguments.strict else []
     if arguments.exitfirst:
         flags.append("-x")
-    return [f"--oracle-{name}={value}" for name, value in options.items() if value is not None] + (
-        flags
-    )
+    given = [f"--oracle-{name}={value}" for name, value in options.items() if value is not None]
+    return given + flags
 
 
 class _Result:
@@ -58,7 +55,7 @@ def run_check(arguments) -> int:
     import pytest
 
     from oracle import outputs
-    from oracle.cli import output_paths, verdict_line
+    from oracle.cli import USAGE_ERROR, output_paths, verdict_line
 
     result = _Result()
     with tempfile.TemporaryDirectory(prefix="oracle-") as directory:
