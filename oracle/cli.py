@@ -133,18 +133,45 @@ def parser() -> argparse.ArgumentParser:
     )
     report = commands.add_parser(
         "report",
-        help="render the report of a result file",
-        description="Render the report of a result file written by --json, without re-running "
-        "anything: the Markdown report, the short Markdown summary for a CI step, or the "
-        "standalone HTML report.",
+        help="render the report of a result file or of a benchmark run",
+        description="Render a report again without re-running anything. For a result file "
+        "written by --json: the Markdown report, the short Markdown summary for a CI step, or "
+        "the standalone HTML report. For a benchmark run's benchmark.json (oracle bench): "
+        "report.md, report.html and the plots, beside the file or into -o DIR.",
     )
     report.add_argument("result", metavar="FILE.json")
     report.add_argument(
-        "--format", choices=REPORT_FORMATS, default="markdown", help="default markdown"
+        "--format",
+        choices=REPORT_FORMATS,
+        default=None,
+        help="for a result file (default markdown); a benchmark run writes every format",
     )
-    report.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
+    report.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="write here, not to stdout (a benchmark run: the folder for its files)",
+    )
     _passes_parser(commands)
+    _bench_parser(commands)
     return top
+
+
+def _bench_parser(commands) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmark suite and write its report",
+        description="Run the benchmark suite (benchmarks/, pytest-benchmark; from a source "
+        "checkout) serially: refgrad's modes against micrograd, torch and JAX on seeded "
+        "workloads, and the oracle's throughput. Writes REPORTS/NAME/: benchmark.json, "
+        "report.md, report.html and PNG plots. The full preset takes about 40 minutes on 2 "
+        "cores, --quick under 5. Exit 1 if a case failed (the report is written anyway).",
+    )
+    bench.add_argument("--quick", action="store_true", help="the quick preset (< 5 minutes)")
+    bench.add_argument("--name", default="latest", help="the report's folder (default latest)")
+    bench.add_argument(
+        "--reports", default="reports", metavar="DIR", help="where NAME goes (default reports)"
+    )
 
 
 def _passes_parser(commands) -> None:
@@ -197,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(arguments)
     if arguments.command == "passes":
         return run_passes(arguments)
+    if arguments.command == "bench":
+        return run_bench(arguments)
     if arguments.max_examples is not None and arguments.max_examples < 1:
         parser().error("--max-examples must be at least 1")
     if arguments.workers is not None:
@@ -211,11 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_report(arguments) -> int:
     from pathlib import Path
 
-    from oracle import html_report, report, results
+    from oracle import bench, html_report, report, results
 
+    if bench.is_benchmark_run(arguments.result):
+        return _render_benchmark_run(arguments)
     render = {"markdown": report.markdown, "summary": report.summary, "html": html_report.render}
     try:
-        text = render[arguments.format](results.read(arguments.result))
+        text = render[arguments.format or "markdown"](results.read(arguments.result))
     except (OSError, ValueError, KeyError) as error:
         print(f"oracle: error: cannot read {arguments.result}: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -224,6 +255,38 @@ def run_report(arguments) -> int:
     else:
         print(text, end="")
     return 0
+
+
+def _render_benchmark_run(arguments) -> int:
+    from oracle import bench
+
+    if arguments.format is not None:
+        print(
+            f"oracle: error: {arguments.result} is a benchmark run, which renders every format "
+            "at once (report.md, report.html, plots); drop --format",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    try:
+        written = bench.render(arguments.result, arguments.output)
+    except (bench.BenchmarksUnavailable, ValueError) as error:
+        print(f"oracle: error: {arguments.result}: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def run_bench(arguments) -> int:
+    from pathlib import Path
+
+    from oracle import bench
+
+    try:
+        return bench.run(arguments.name, arguments.quick, Path(arguments.reports))
+    except bench.BenchmarksUnavailable as error:
+        print(f"oracle: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
 
 
 def run_check(arguments) -> int:
