@@ -2,6 +2,7 @@
 
     python -m benchmarks.suite [--quick] [--name NAME] [--reports DIR]
     python -m benchmarks.suite report PATH/benchmark.json [--out DIR]
+    python -m benchmarks.suite readme [PATH/benchmark.json]
 
 The first runs ``benchmarks/test_suite.py`` (pytest-benchmark) in a fresh Python process,
 serially (``-p no:xdist``), with the ``full`` preset or ``--quick`` (``benchmarks/presets.py``),
@@ -15,6 +16,9 @@ and writes ``DIR/NAME/`` (default ``reports/latest/``):
 The second renders ``report.md``, ``report.html`` and the plots again from the JSON file
 alone (into its own directory unless ``--out``): the same file always gives the same
 Markdown, byte for byte.
+
+The third copies a run's headline (default ``reports/latest/``) into README.md, between the
+``bench-headline`` markers; a test keeps that copy in sync with the committed run.
 
 For other front ends (``oracle bench``, ``oracle report``): :func:`run_suite`,
 :func:`write_report` and :func:`is_suite_json`.
@@ -121,8 +125,44 @@ def _print_targets(json_path: Path) -> None:
         print(f"  {verdict:12} {check.target}: {check.measured or '-'}")
 
 
+README_START, README_END = "<!-- bench-headline:start -->", "<!-- bench-headline:end -->"
+
+
+def readme_with_headline(readme: str, json_path: Path) -> str:
+    """``readme`` with the headline of the run in ``json_path`` between the README markers
+    (the report's folder linked relative to the checkout, where the README lives)."""
+    if readme.count(README_START) != 1 or readme.count(README_END) != 1:
+        raise ReportError(f"the README needs one {README_START} and one {README_END} line")
+    folder = Path(json_path).resolve().parent.relative_to(ROOT).as_posix()
+    block = suite_report.readme_headline(suite_report.load(Path(json_path)), folder)
+    before, rest = readme.split(README_START)
+    after = rest.split(README_END)[1]
+    return f"{before}{README_START}\n{block}{README_END}{after}"
+
+
+def _update_readme(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.suite readme",
+        description="Copy a saved run's headline (table, plot, targets not met) into README.md.",
+    )
+    parser.add_argument(
+        "json", type=Path, nargs="?", default=ROOT / "reports/latest/benchmark.json"
+    )
+    args = parser.parse_args(argv)
+    readme = ROOT / "README.md"
+    try:
+        readme.write_text(readme_with_headline(readme.read_text(encoding="utf-8"), args.json))
+    except (ReportError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the headline of {args.json} into {readme}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["readme"]:
+        return _update_readme(argv[1:])
     if argv[:1] == ["report"]:
         parser = argparse.ArgumentParser(
             prog="python -m benchmarks.suite report",

@@ -711,12 +711,49 @@ def _method(run: Run) -> list[Block]:
     ]
 
 
+def readme_headline(run: Run, folder: str) -> str:
+    """The README's copy of the headline: the table, its notes, the plot (linked inside
+    ``folder``, the report's folder as the README sees it) and every target not met, with why.
+    """
+    blocks: list[Block] = [("p", f"From [`{folder}/report.md`]({folder}/report.md): " + _made(run))]
+    for block in _headline(run)[1:]:
+        if isinstance(block, tuple) and block[0] == "img":
+            block = ("img", block[1], f"{folder}/{block[2]}")
+        blocks.append(block)
+    found = checks(run)
+    missing = [check for check in found if check.met is False]
+    blocks.append(("p", f"Targets: {len(found) - len(missing)} of {len(found)} met in this run."))
+    if missing:
+        blocks.append(
+            (
+                "ul",
+                [
+                    f"Not met: {check.target}: {check.measured}. Why: {check.why}"
+                    for check in missing
+                ],
+            )
+        )
+    return _render_markdown(blocks)
+
+
+def _made(run: Run) -> str:
+    facts, cpu = run.facts, run.data["machine_info"].get("cpu", {})
+    return (
+        f"preset `{facts['preset']}`, measured {run.data['datetime'][:10]} on "
+        f"{cpu.get('brand_raw', 'an unknown CPU')} ({cpu.get('count', '?')} cores)."
+    )
+
+
 # --- rendering -----------------------------------------------------------------------------
 
 
 def markdown(run: Run) -> str:
+    return _render_markdown(document(run))
+
+
+def _render_markdown(blocks: Iterable[Block]) -> str:
     parts = []
-    for block in document(run):
+    for block in blocks:
         if isinstance(block, Table):
             parts.append(_markdown_table(block))
         elif block[0] in ("h1", "h2", "h3"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,31 @@ def test_a_file_that_is_not_a_suite_run_is_refused_clearly(tmp_path):
 def test_a_committed_report_regenerates_from_its_json(directory):
     run = suite_report.load(directory / "benchmark.json")
     assert suite_report.markdown(run) == (directory / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_headline_goes_between_its_markers_and_links_the_report():
+    readme = f"# Title\n\nbefore\n{suite.README_START}\nold\n{suite.README_END}\nafter\n"
+    updated = suite.readme_with_headline(readme, FIXTURE)
+    before, block = updated.split(suite.README_START)
+    block, after = block.split(suite.README_END)
+    assert before == "# Title\n\nbefore\n" and after == "\nafter\n"
+    assert "old" not in block
+    assert "](tests/data/report.md)" in block and "](tests/data/headline.png)" in block
+    assert "| refgrad compiled |" in block and "Targets: " in block
+    assert suite.readme_with_headline(updated, FIXTURE) == updated  # idempotent
+
+
+def test_a_readme_without_its_markers_is_refused():
+    with pytest.raises(suite_report.ReportError, match="bench-headline:start"):
+        suite.readme_with_headline("# no markers here\n", FIXTURE)
+
+
+def test_the_readme_headline_is_the_committed_run_s():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split(suite.README_START)[1].split(suite.README_END)[0]
+    linked = re.search(r"\]\((reports/[^/)]+)/report\.md\)", block)
+    assert linked, "README.md's benchmark headline links no report under reports/"
+    json_path = ROOT / linked[1] / "benchmark.json"
+    assert suite.readme_with_headline(readme, json_path) == readme, (
+        "README.md's benchmark headline is stale: run python -m benchmarks.suite readme"
+    )
