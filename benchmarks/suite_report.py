@@ -704,9 +704,11 @@ def _method(run: Run) -> list[Block]:
         ("h2", "Regenerate"),
         (
             "p",
-            f"`{COMMAND} --name NAME` (or `--quick`) runs the suite in a fresh process and "
-            f"writes `reports/NAME/`; `{COMMAND} report reports/NAME/benchmark.json` renders "
-            "this report, the HTML page and the plots again from the JSON file alone.",
+            "`oracle bench --name NAME` (or `--quick`; the same as "
+            f"`{COMMAND} --name NAME`) runs the suite in a fresh process and writes "
+            "`reports/NAME/`; `oracle report reports/NAME/benchmark.json` (or "
+            f"`{COMMAND} report reports/NAME/benchmark.json`) renders this report, the HTML "
+            "page and the plots again from the JSON file alone.",
         ),
     ]
 
