@@ -12,6 +12,7 @@ objects (function- and tensor-protocol adapters, the built-in ``autograd``, ``my
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from oracle.targets import PUBLISHED
@@ -120,6 +121,51 @@ if __name__ == "__main__":
     sys.exit(main())
 '''
 
+STATEFUL_TEMPLATE = '''"""Repro of an oracle finding: {verdict} on {target}, property "{property}".
+
+{explanation}
+
+The scenario: {scenario}
+The program f, at x = {point!r}:
+
+{indented_program}
+
+Run `python {filename}`: it runs the scenario again on the target and on torch, both driven
+by the oracle the same way (pip install 'refgrad[oracle,torch]'), prints what every .grad
+held after each step, and exits 1 while the target strays from torch's semantics, 0 once
+fixed. Written by `oracle check {target} --families stateful --repro ...`.
+"""
+
+import sys
+
+from oracle.program import Program
+from oracle.stateful import replay
+
+TARGET = {target!r}
+PROPERTY = {property!r}
+POINT = {point!r}
+PROGRAM = {program_json!r}  # f in the oracle's IR
+
+
+def main():
+    result = replay(TARGET, PROPERTY, Program.from_json(PROGRAM), POINT)
+    for row in result.rows():
+        checked = "" if row["tolerance"] is None else f"  (tolerance {{row['tolerance']:.3g}})"
+        print(
+            f"after {{row['after']}}: {{row['quantity']}}: target {{row['target']!r}}, "
+            f"torch {{row['torch']!r}}{{checked}}"
+        )
+    if result.verdict.is_bug:
+        print(f"still there: {{result.judgement.explanation}}")
+        return 1
+    print("fixed: every .grad follows torch's semantics")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
 # Where the oracle gave no bound (edge points): compare at this relative tolerance.
 LOOSE_RELATIVE = 1e-8
 # Built-in targets that are oracle Targets rather than value-protocol classes.
@@ -133,7 +179,7 @@ def script(bug: dict, target: str, filename: str) -> str:
     return TEMPLATE.format(
         verdict=bug["verdict"],
         target=target,
-        explanation=bug["explanation"].replace("\\", "\\\\").replace('"""', "'''"),
+        explanation=_docstring_safe(bug["explanation"]),
         filename=filename,
         point=tuple(point),
         tolerance=tolerance,
@@ -141,6 +187,27 @@ def script(bug: dict, target: str, filename: str) -> str:
         program_json=bug["program"],
         protocol_names=PROTOCOL_NAMES,
     )
+
+
+def stateful_script(bug: dict, target: str, filename: str) -> str:
+    """The repro script for one bug of the stateful family: it replays the property's
+    scenario through :func:`oracle.stateful.replay`."""
+    return STATEFUL_TEMPLATE.format(
+        verdict=bug["verdict"],
+        target=target,
+        property=bug["property"],
+        explanation=_docstring_safe(bug["explanation"]),
+        scenario=bug["scenario"],
+        point=tuple(float(x) for x in bug["point"]),
+        indented_program=textwrap.indent(bug["program_python"], "    "),
+        filename=filename,
+        program_json=bug["program"],
+    )
+
+
+def _docstring_safe(text: str) -> str:
+    """``text`` as it can stand inside the script's docstring."""
+    return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
 def _tolerances(bug: dict, n_inputs: int) -> list[float]:
@@ -167,8 +234,8 @@ def _numbers(outcome: dict | None, n_inputs: int) -> list:
 def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
     """One ``repro_<n>.py`` per bug of the result document ``data``; their paths.
 
-    Bugs of the stateful family get none (a script runs one backward pass, where they do not
-    show); their report's table is the repro.
+    A bug of the stateful family gets a script that replays its scenario (several backward
+    passes) instead of the one backward pass of the others.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -178,9 +245,8 @@ def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
     written = []
     bugs = [bug for family in data["families"] for bug in family["bugs"]]
     for number, bug in enumerate(bugs, start=1):
-        if "calls" in bug:
-            continue  # a stateful finding: one backward pass, as these scripts run, shows nothing
         path = directory / f"repro_{number}.py"
-        path.write_text(script(bug, target, path.name))
+        write = stateful_script if "calls" in bug else script  # "calls": the scenario's table
+        path.write_text(write(bug, target, path.name))
         written.append(path)
     return written

@@ -724,6 +724,27 @@ class PropertyCheck:
         return result
 
 
+def replay(spec: str, name: str, program: Program, point: Sequence[float]) -> StatefulResult:
+    """One case of property ``name`` run again, on the target named ``spec`` and on torch, and
+    judged as the campaign judges it: what a stateful repro script runs.
+
+    Raises TargetLoadError if ``spec`` names nothing loadable, and ValueError if the target
+    cannot run the property (it has no ``stateful`` driver, or the driver says why not).
+    """
+    from oracle.runner import Timing
+    from oracle.targets import load
+
+    target = load(spec)
+    reason = not_applicable(target, name) if name in PROPERTY else None
+    if reason is not None:
+        raise ValueError(f"{spec} cannot run the {name} property: {reason}")
+    check = PropertyCheck(name, target, REPLAY_SECONDS, Timing())
+    return check.evaluate(Case(STATEFUL, program, (tuple(float(x) for x in point),)))
+
+
+REPLAY_SECONDS = 60.0  # a replayed scenario that takes longer than this has hung
+
+
 # --- the result document -----------------------------------------------------------------------
 
 

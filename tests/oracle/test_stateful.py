@@ -8,6 +8,7 @@ Campaigns here run few examples per property: these bugs show in the first progr
 
 import io
 import json
+import runpy
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from oracle import console as show
-from oracle import html_report, report, results, stateful, targets
+from oracle import html_report, report, repro, results, stateful, targets
 from oracle.cli import main
 from oracle.compare import Verdict
 from oracle.program import Const, Program, Step
@@ -205,3 +206,37 @@ def test_reports_name_the_property_and_show_every_step():
     show.findings(Console(file=buffer, width=150, no_color=True), result)
     assert "BUG 1 (stateful, zero_grad)" in buffer.getvalue()
     assert "scenario: y = f(x); y.backward(); leaf.grad = 0.0" in buffer.getvalue()
+
+
+# --- repro scripts ---------------------------------------------------------------------------
+
+
+def run_script(path: Path, capsys) -> tuple[int, str]:
+    """Run a repro script as ``python path`` would (in this process: torch is loaded already);
+    its exit status and what it printed."""
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(path), run_name="__main__")
+    return exit_.value.code, capsys.readouterr().out
+
+
+def test_a_stateful_finding_gets_a_repro_that_replays_its_scenario(tmp_path, capsys):
+    committed = Path(__file__).parents[2] / "reports" / "oracle" / "micrograd-stateful.json"
+    data = json.loads(committed.read_text())
+    scripts = repro.write_all(data, "micrograd", tmp_path)
+    assert [path.name for path in scripts] == ["repro_1.py", "repro_2.py", "repro_3.py"]
+    first = scripts[0].read_text()
+    assert 'property "backward twice"' in first and "y = f(x); y.backward(); y.backward()" in first
+    status, printed = run_script(scripts[0], capsys)
+    assert status == 1
+    assert "after 2nd y.backward(): x0.grad: target -6.0, torch -4.0" in printed
+    # The same scenario on an engine without the bug: the script says it is fixed.
+    scripts[0].write_text(first.replace("TARGET = 'micrograd'", "TARGET = 'refgrad'"))
+    status, printed = run_script(scripts[0], capsys)
+    assert status == 0 and printed.endswith("fixed: every .grad follows torch's semantics\n")
+
+
+def test_replaying_on_a_target_that_cannot_run_the_property_says_why():
+    with pytest.raises(
+        ValueError, match=r"cannot run the zero_grad property: .*function transform"
+    ):
+        stateful.replay("refgrad-static", "zero_grad", SQUARED_PRODUCT, (2.0, 3.0))
