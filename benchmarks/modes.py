@@ -37,8 +37,9 @@ def markdown(json_path: Path) -> str:
         f"Random DAG with fan-out (`benchmarks/workloads.py`, seed 0), forward + backward, "
         f"medians of interleaved rounds; measured {facts['date']} on {facts['cpu']} "
         f"({facts['cores']} cores), Python {facts['python']}. Rounds call the engines from "
-        "shifting stack depths (`_at_depth` in `benchmarks/test_modes.py`: CPython 3.11 makes "
-        "one depth in about sixty several times slower).",
+        "stack depths 13 apart over 136 (`_depth` in `benchmarks/test_modes.py`: CPython 3.11 "
+        "maps a fresh frame-stack chunk on every call at unlucky depths, a band as wide as the "
+        "called frame is big).",
         "",
         "| nodes | engine | us/node | x micrograd |",
         "|---|---|---|---|",

@@ -14,9 +14,10 @@ graph's shape the cotangents are summed in the same order and agree bit for bit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from refgrad.graph import Graph, GraphBuilder, Node, post_order
+from refgrad.graph import Graph, GraphBuilder, Node
 from refgrad.ops import OPS
 
 _ADD = OPS["add"]
@@ -55,36 +56,37 @@ def reverse_each(
     gradient_names = tuple(
         f"d{names[output]}/d{node.name}" for output in outputs for node in graph.inputs
     )
-    copied = [mapped[id(node)] for node in graph.outputs]
+    copied = [mapped[node.index] for node in graph.outputs]
     return builder.build(copied + gradients, names + gradient_names)
 
 
 def _gradient(graph, root, builder, mapped, varies) -> list[Node]:
     """d(root)/d(input) for every input of ``graph``, as nodes of ``builder``."""
     ops = builder.ops
-    # Keyed by the nodes of `graph`: a rewriting builder may map two of them to one node.
-    cotangents: dict[int, Node] = {}
+    add = functools.partial(builder.apply, _ADD)
+    # By node index of `graph` (not by the nodes made: a rewriting builder may map two nodes
+    # of `graph` to one). A list, not a dict keyed by id(): this loop runs per node.
+    cotangents: list[Node | None] = [None] * len(graph.nodes)
     if varies[root.index]:
-        cotangents[id(root)] = builder.constant(1.0)
+        cotangents[root.index] = builder.constant(1.0)
     for node in reversed(_post_order(root, varies)):
-        g = cotangents.pop(id(node), None)
-        if g is None or node.op is None:
-            if node.op is None and g is not None:
-                cotangents[id(node)] = g  # an input: keep its gradient
+        op = node.op
+        g = cotangents[node.index]
+        if g is None or op is None:  # nothing flows here; or an input: keep its gradient
             continue
-        operands = [mapped[id(operand)] for operand in node.operands]
-        out = mapped[id(node)]
-        for rule, operand in zip(node.op.vjp, node.operands, strict=True):
-            if rule is None or not varies[operand.index]:
+        operands = node.operands
+        mapped_operands = [mapped[operand.index] for operand in operands]
+        out = mapped[node.index]
+        for rule, operand in zip(op.vjp, operands, strict=True):
+            position = operand.index
+            if rule is None or not varies[position]:
                 continue
-            contribution = rule(ops, g, *operands, out)
-            previous = cotangents.get(id(operand))
-            cotangents[id(operand)] = (
-                contribution if previous is None else builder.apply(_ADD, previous, contribution)
-            )
+            contribution = rule(ops, g, *mapped_operands, out)
+            previous = cotangents[position]
+            cotangents[position] = contribution if previous is None else add(previous, contribution)
     gradients = []
     for node in graph.inputs:
-        gradient = cotangents.get(id(node))
+        gradient = cotangents[node.index]
         gradients.append(builder.constant(0.0) if gradient is None else gradient)
     return gradients
 
@@ -100,9 +102,9 @@ def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
     builder, mapped = _copy(graph, GraphBuilder())
     tangents: dict[int, Node] = {}
     for node in graph.inputs:
-        tangents[id(mapped[id(node)])] = builder.input(tangent_prefix + node.name)
+        tangents[id(mapped[node.index])] = builder.input(tangent_prefix + node.name)
     for old in graph.nodes:
-        node = mapped[id(old)]
+        node = mapped[old.index]
         if node.op is None or not node.op.differentiable:
             continue
         total = None
@@ -114,23 +116,23 @@ def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
             total = contribution if total is None else builder.apply(_ADD, total, contribution)
         if total is not None:
             tangents[id(node)] = total
-    root = mapped[id(graph.outputs[output])]
+    root = mapped[graph.outputs[output].index]
     tangent = tangents.get(id(root)) or builder.constant(0.0)
     name = _output_names(graph)[output]
     return builder.build([root, tangent], (name, f"jvp({name})"))
 
 
-def _copy(graph: Graph, builder: GraphBuilder) -> tuple[GraphBuilder, dict[int, Node]]:
-    """``builder`` holding a copy of ``graph``'s nodes, and old node -> new node."""
-    mapped: dict[int, Node] = {}
+def _copy(graph: Graph, builder: GraphBuilder) -> tuple[GraphBuilder, list[Node]]:
+    """``builder`` holding a copy of ``graph``'s nodes, and the copy of each node by index."""
+    mapped: list[Node] = []  # by node index, which is the node's position in a built graph
     for node in graph.nodes:
-        if node.is_input:
-            mapped[id(node)] = builder.input(node.name)
-        elif node.is_constant:
-            mapped[id(node)] = builder.constant(node.value)
+        op = node.op
+        if op is not None:
+            mapped.append(builder.apply(op, *[mapped[operand.index] for operand in node.operands]))
+        elif node.name is not None:
+            mapped.append(builder.input(node.name))
         else:
-            operands = [mapped[id(operand)] for operand in node.operands]
-            mapped[id(node)] = builder.apply(node.op, *operands)
+            mapped.append(builder.constant(node.value))
     return builder, mapped
 
 
@@ -138,21 +140,42 @@ def _depends_on_inputs(nodes: list[Node]) -> list[bool]:
     """Per node index: does its value depend on an input through differentiable ops?"""
     varies = [False] * len(nodes)
     for node in nodes:
-        if node.is_input:
-            varies[node.index] = True
-        elif node.op is not None and node.op.differentiable:
-            varies[node.index] = any(varies[operand.index] for operand in node.operands)
+        op = node.op
+        if op is None:
+            varies[node.index] = node.name is not None  # an input, not a constant
+        elif op.differentiable:
+            for operand in node.operands:
+                if varies[operand.index]:
+                    varies[node.index] = True
+                    break
     return varies
 
 
 def _post_order(root: Node, varies: list[bool]) -> list[Node]:
     """Nodes ``root`` depends on through varying nodes, operands first, in the order eager
-    backward visits them (operands pushed first to last)."""
+    backward visits them (operands pushed first to last).
+
+    ``refgrad.graph.post_order``'s walk, written out over node indices (it runs per node).
+    """
     if not varies[root.index]:
         return []
-    return post_order(
-        [root], lambda node: [operand for operand in node.operands if varies[operand.index]]
-    )
+    order: list[Node] = []
+    done = bytearray(len(varies))
+    stack: list[Node | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:  # the marker: every operand of the node below it is done
+            order.append(stack.pop())
+            continue
+        if done[node.index]:
+            continue
+        done[node.index] = 1
+        stack.append(node)
+        stack.append(None)
+        for operand in node.operands:
+            if varies[operand.index] and not done[operand.index]:
+                stack.append(operand)
+    return order
 
 
 def _output_names(graph: Graph) -> tuple[str, ...]:

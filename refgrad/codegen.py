@@ -67,7 +67,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from refgrad.graph import Graph, GraphError, Node
-from refgrad.memory import MemoryPlan, needed_nodes, plan_memory, use_counts
+from refgrad.memory import MemoryPlan, needed_nodes_and_uses, plan_memory
 from refgrad.ops import OPS, Op
 from refgrad.specialize import forward_name
 
@@ -146,8 +146,7 @@ def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
     reserved = target.global_names | set(constants)
     if not name.isidentifier() or keyword.iskeyword(name) or name in reserved:
         raise ValueError(f"cannot name the generated function {name!r}")
-    needed = needed_nodes(graph)
-    uses = use_counts(graph, needed)
+    needed, uses = needed_nodes_and_uses(graph)
     forms = {op: _form(target.template(op)) for op in _ops_of(graph)}
     inlined = _plan_fusion(graph, forms, needed, uses)
     plan = plan_memory(
@@ -368,8 +367,9 @@ def _constant_names(graph: Graph) -> dict[str, float]:
     """The non-finite constants the code reads by name: inf, nan and other nan payloads."""
     names = {"inf": math.inf, "nan": math.nan}
     for node in graph.nodes:
-        if node.is_constant and math.isnan(node.value):
-            names[_nan_name(node.value)] = node.value
+        value = node.value  # None but for constants; only nan is unequal to itself
+        if value is not None and value != value:
+            names[_nan_name(value)] = value
     return names
 
 
@@ -452,7 +452,8 @@ class CompiledFunction(_Compiled):
     def __init__(
         self, graph: Graph, generated: _Generated, name: str, namespace: dict[str, Any]
     ) -> None:
-        called = {forward_name(node.op) for node in graph.nodes if node.op is not None}
+        ops = {node.op for node in graph.nodes}  # (a set first: one name per op, not per node)
+        called = {forward_name(op) for op in ops if op is not None}
         if called.isdisjoint(_FAST_FORWARDS):
             super().__init__(graph, generated, name, namespace)
             self.unchecked = self.function
@@ -517,18 +518,17 @@ class CompiledNumpyFunction(_Compiled):
         length = self._batch_length(arrays, size)
         with np.errstate(all="ignore"):
             results = self.function(*arrays)
-        fresh: set[int] = set()  # ids of the arrays already handed out
+        # Ids of the arrays a result must not alias: the inputs (alive in `arrays`, so their
+        # ids stay theirs) and the results already handed out. A set: an MLP has 50,000 inputs.
+        taken: set[int] = set(map(id, arrays))
         finished = []
         for result in results:
             reusable = (
-                type(result) is np.ndarray
-                and result.shape == (length,)
-                and id(result) not in fresh
-                and not any(result is array for array in arrays)
+                type(result) is np.ndarray and result.shape == (length,) and id(result) not in taken
             )
             if not reusable:
                 result = np.array(np.broadcast_to(result, (length,)), dtype=np.float64)
-            fresh.add(id(result))
+            taken.add(id(result))
             finished.append(result)
         return tuple(finished)
 

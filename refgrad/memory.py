@@ -76,6 +76,25 @@ def use_counts(graph: Graph, needed: list[bool] | None = None) -> list[int]:
     return uses
 
 
+def needed_nodes_and_uses(graph: Graph) -> tuple[list[bool], list[int]]:
+    """:func:`needed_nodes` and ``use_counts(graph, needed)`` in one backward sweep.
+
+    Every reader of a node comes after it, so when the sweep reaches a node, whether it is
+    needed and how often needed nodes read it are final.
+    """
+    needed = [False] * len(graph.nodes)
+    uses = [0] * len(graph.nodes)
+    for node in graph.outputs:
+        needed[node.index] = True
+        uses[node.index] += 1
+    for node in reversed(graph.nodes):
+        if needed[node.index]:
+            for operand in node.operands:
+                needed[operand.index] = True
+                uses[operand.index] += 1
+    return needed, uses
+
+
 def plan_memory(
     graph: Graph,
     *,

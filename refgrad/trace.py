@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import refgrad.value as value_module
-from refgrad.graph import Graph, GraphBuilder, Node, post_order
+from refgrad.graph import Graph, GraphBuilder, Node
 from refgrad.ops import OPS
 from refgrad.value import Value
 
@@ -169,14 +169,6 @@ def _as_constant_value(out: object, f: Callable) -> Value:
     return value_module._constant(float(out))
 
 
-def _operands_last_first(value: Value) -> tuple[Value, ...]:
-    # (Value.operands reversed, read from its slots: this runs for every traced node.)
-    lhs, rhs = value._lhs, value._rhs
-    if rhs is not None:
-        return (rhs, lhs)
-    return () if lhs is None else (lhs,)
-
-
 def _to_graph(
     out: Value,
     leaves: Sequence[Value],
@@ -191,18 +183,44 @@ def _to_graph(
     roots = [out]
     for _, left, right, _ in comparisons:
         roots += [left, right]
-    # operands pushed last to first, so the first operand is converted first
-    for value in post_order(roots, _operands_last_first, set(nodes)):
-        if id(value) in nodes:
-            continue
-        if value._producer is None or value.is_leaf:
-            nodes[id(value)] = builder.constant(value._data)  # constant, or closed over
-        else:
-            operands = [nodes[id(operand)] for operand in value.operands]
-            nodes[id(value)] = builder.interned(value.op, tuple(operands))
+    _convert(roots, nodes, builder)
     guard_nodes = [
         builder.apply(OPS[name], nodes[id(left)], nodes[id(right)])
         for name, left, right, _ in comparisons
     ]
     output_names = ("value", *(f"guard{i}" for i in range(len(guard_nodes))))
     return builder.build([nodes[id(out)], *guard_nodes], output_names)
+
+
+def _convert(roots: list[Value], nodes: dict[int, Node], builder: GraphBuilder) -> None:
+    """Give every Value ``roots`` depend on a node of ``builder`` in ``nodes`` (by id).
+
+    The walk of :func:`refgrad.graph.post_order` (operands pushed last to first, so the first
+    operand is converted first), written out so that each Value is converted as the walk
+    finishes it, with Value's slots read directly: this runs for every traced op.
+    """
+    leaf = value_module._LEAF
+    visited = set(nodes)  # ids; the Values already in `nodes` (the inputs) count as visited
+    stack: list[Value | None] = list(reversed(roots))
+    while stack:
+        value = stack.pop()
+        if value is None:  # the marker: the operands of the Value below it are converted
+            value = stack.pop()
+            producer, lhs, rhs = value._producer, value._lhs, value._rhs
+            if producer is None or producer is leaf:  # a constant, or a Value closed over
+                nodes[id(value)] = builder.constant(value._data)
+            elif rhs is None:
+                nodes[id(value)] = builder.interned(producer, (nodes[id(lhs)],))
+            else:
+                nodes[id(value)] = builder.interned(producer, (nodes[id(lhs)], nodes[id(rhs)]))
+            continue
+        if id(value) in visited:
+            continue
+        visited.add(id(value))
+        stack.append(value)
+        stack.append(None)
+        rhs, lhs = value._rhs, value._lhs
+        if rhs is not None and id(rhs) not in visited:
+            stack.append(rhs)
+        if lhs is not None and id(lhs) not in visited:
+            stack.append(lhs)

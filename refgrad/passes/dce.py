@@ -23,13 +23,12 @@ def live_positions(graph: Graph) -> bytearray:
     live = bytearray(len(graph.nodes))
     for node in graph.outputs:
         live[node.index] = 1
-    for position in range(len(graph.nodes) - 1, -1, -1):
-        node = graph.nodes[position]
-        if node.is_input:
-            live[position] = 1
-        elif live[position]:
+    for node in reversed(graph.nodes):  # (positions are node indices in a well-formed graph)
+        if live[node.index]:
             for operand in node.operands:
                 live[operand.index] = 1
+    for node in graph.inputs:
+        live[node.index] = 1
     return live
 
 

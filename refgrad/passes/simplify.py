@@ -290,14 +290,6 @@ _BY_OP_WITHOUT_CONSTANTS: dict[Op, tuple[Rewrite, ...]] = {
 }
 
 
-def _constant_count(operands: tuple[Node, ...]) -> int:
-    count = 0
-    for operand in operands:  # (a loop: this runs for every node made)
-        if operand.op is None and operand.name is None:  # Node.is_constant, inline
-            count += 1
-    return count
-
-
 def simplified(
     builder: GraphBuilder,
     op: Op,
@@ -316,7 +308,10 @@ def simplified(
     or strips one ``neg`` off an operand, and operands are finite.
     """
     while True:
-        constants = _constant_count(operands)
+        constants = 0
+        for operand in operands:  # (Node.is_constant, inline: this runs for every node made)
+            if operand.op is None and operand.name is None:
+                constants += 1
         if fold and constants == len(operands) and op.pure:
             fired["fold"] = fired.get("fold", 0) + 1
             return builder.constant(op.forward(*(operand.value for operand in operands)))
