@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from oracle import higher_order
 from oracle import references as reference_registry
 from oracle.ops import OPS
 from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
@@ -80,6 +81,20 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--ops", type=_names(tuple(OPS), "op"), default=None, help="restrict programs to these ops"
+    )
+    check.add_argument(
+        "--order",
+        type=int,
+        choices=higher_order.ORDERS,
+        default=1,
+        help="highest derivative order checked: 2 adds Hessians (default 1)",
+    )
+    check.add_argument(
+        "--modes",
+        type=_names(higher_order.MODES, "mode"),
+        default=(higher_order.REVERSE,),
+        help="comma-separated differentiation modes checked, from rev,fwd: rev runs the "
+        "families, fwd adds JVPs (and, with rev, forward vs reverse) (default rev)",
     )
     check.add_argument(
         "--per-op",
@@ -315,6 +330,8 @@ def run_check(arguments) -> int:
     show.summary(console, result)
     show.findings(console, result)
     data = results.to_json(result)  # one document for every file: same timestamp
+    for line in convention_lines(data):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if expectations is not None:
         _report_expectations(console, data, expectations)
     for line in outputs.write(data, arguments.target, **output_paths(arguments)):
@@ -356,6 +373,28 @@ def run_passes(arguments) -> int:
     return data["exit_code"]
 
 
+def convention_lines(data: dict) -> list[str]:
+    """The edge units' convention tables (see :mod:`oracle.conventions`), short: the special
+    points where the target does not simply follow both torch and jax."""
+    from oracle.report import convention_tables
+
+    lines = []
+    for table in convention_tables(data):
+        rows = table["rows"]
+        same = sum(row["verdict"] == "follows both" for row in rows)
+        lines.append(
+            f"conventions at kinks ({table['unit']}): {same} of {len(rows)} special points "
+            "follow both torch and jax"
+        )
+        for row in rows:
+            if row["verdict"] != "follows both":
+                lines.append(
+                    f"  {row['label']}: target {row['target']}, torch {row['torch']}, "
+                    f"jax {row['jax']}, interval {row['interval']}: {row['verdict']}"
+                )
+    return lines
+
+
 def verdict_line(data: dict) -> str:
     bugs = data["bug_count"]
     if not bugs:
@@ -379,6 +418,8 @@ def settings_from(arguments, references):
         per_op=arguments.per_op,
         shard=arguments.shard,
         database=arguments.database,
+        order=arguments.order,
+        modes=arguments.modes,
     )
 
 

@@ -26,6 +26,14 @@ each entry of the gradient. The policy, per quantity:
    tolerance is *target bug*, unless the analysis says the first-order bound cannot be trusted
    at this case (*ill-conditioned*); there, references that disagree are no surprise either,
    and the case is *ill-conditioned* too.
+5. **Conventions at kinks** (see :mod:`oracle.conventions`). The caller may name the kinks the
+   case sits on (``kinks``: ``abs'(0) (torch 0.0, jax 1.0)``). Inside the one-sided interval
+   the verdict stays *agree* (a subgradient is not a bug), but where the target differs from
+   torch or jax there the judgement says whose convention it follows, in a note and in
+   ``conventions`` (``abs'(0) (torch 0.0, jax 1.0): follows jax``), or that it is *inside the
+   interval, no known convention*. Outside the interval it stays a *target bug* (or *nan-inf
+   mismatch*), and the explanation names the kink, even where the analysis doubts the case
+   only because an operand sits on that kink.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from oracle.exact import Analysis
+from oracle.exact import KINK_DOUBT, Analysis
 from oracle.outcome import Outcome
 
 SAFETY = 4.0
@@ -83,6 +91,9 @@ class Judgement:
     explanation: str
     quantity: str | None = None  # "value" or "d/dx0"... where the verdict was found
     notes: tuple[str, ...] = field(default=())
+    # At a kink, inside the one-sided interval, where the target and a reference differ: the
+    # kinks and whose convention the target follows (see oracle.conventions).
+    conventions: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -119,8 +130,9 @@ def judge(
     target: Outcome,
     references: dict[str, Outcome],
     analysis: Analysis | None,
+    kinks: tuple[str, ...] = (),
 ) -> Judgement:
-    """The verdict for one case."""
+    """The verdict for one case; ``kinks`` names the kinks it sits on, if any (rule 5)."""
     answered = {name: o for name, o in references.items() if o.ok}
     if not target.ok:
         if answered:
@@ -139,19 +151,44 @@ def judge(
         )
     bounds = _bounds(analysis, len(target.gradient))
     judgements = [
-        _judge_quantity(name, index, target, answered, bounds)
+        _judge_quantity(name, index, target, answered, bounds, kinks)
         for index, name in enumerate(quantity_names(len(target.gradient)))
     ]
     worst = min(judgements, key=lambda j: SEVERITY.index(j.verdict))
     doubtful = BUG_VERDICTS | {Verdict.REFERENCES_DISAGREE}
-    if worst.verdict in doubtful and analysis is not None and analysis.ill_conditioned:
+    if (
+        worst.verdict in doubtful
+        and analysis is not None
+        and analysis.ill_conditioned
+        and not _outside_a_kink(worst, answered, kinks, analysis)
+    ):
         worst = Judgement(
             Verdict.ILL_CONDITIONED,
             f"{worst.explanation}; but {analysis.ill_conditioned}",
             worst.quantity,
         )
     notes = tuple(note for j in judgements for note in j.notes)
-    return Judgement(worst.verdict, worst.explanation, worst.quantity, notes)
+    conventions = tuple(label for j in judgements for label in j.conventions)
+    return Judgement(worst.verdict, worst.explanation, worst.quantity, notes, conventions)
+
+
+def _outside_a_kink(worst: Judgement, references, kinks, analysis: Analysis) -> bool:
+    """A bug against the one-sided interval, at a kink the case sits on exactly, where the only
+    doubt the analysis raises is that kink.
+
+    Such a bug stays a bug (rule 5): whichever side of the kink a correct engine's rounded
+    operand falls on, its derivative is one of the one-sided derivatives, so a value outside
+    the interval between them is wrong whatever the rounding.
+    """
+    truth = references.get("mpmath")
+    return (
+        worst.verdict.is_bug
+        and bool(kinks)
+        and worst.quantity not in (None, "value")
+        and truth is not None
+        and truth.one_sided is not None
+        and analysis.ill_conditioned.endswith(KINK_DOUBT)
+    )
 
 
 def _witness_rank(name: str) -> int:
@@ -170,7 +207,7 @@ def _tolerance(bounds, index, a: float, b: float) -> float:
     return SAFETY * bounds[index] + TINY
 
 
-def _judge_quantity(name, index, target, references, bounds) -> Judgement:
+def _judge_quantity(name, index, target, references, bounds, kinks=()) -> Judgement:
     consensus = _consensus(index, references, bounds)
     if consensus is None:
         described = ", ".join(f"{n} {quantities(o)[index]!r}" for n, o in references.items())
@@ -182,14 +219,47 @@ def _judge_quantity(name, index, target, references, bounds) -> Judgement:
     if consensus.disagreeing:
         notes.append(f"{name}: {', '.join(consensus.disagreeing)} disagreed with the consensus")
     mismatch = _mismatch(got, consensus, bounds, index)
+    if consensus.interval and kinks:
+        where = "; ".join(kinks)
+        if mismatch is not None:
+            mismatch = (mismatch[0], f"{mismatch[1]}, at a kink: {where}")
+        if consensus.disagreeing:
+            notes[0] += f" at a kink: {where}"
     if mismatch is None:
         if consensus.disagreeing:
             return Judgement(Verdict.REFERENCES_DISAGREE, notes[0], name, tuple(notes))
+        labels = ()
+        if consensus.interval:
+            convention = _convention(name, index, got, references, bounds, consensus, kinks)
+            if convention is not None:
+                notes.append(convention[0])
+                labels = (convention[1],)
         if consensus.unreliable_fd:
-            return Judgement(Verdict.FD_UNRELIABLE, f"{name}: fd missed", name, tuple(notes))
-        return Judgement(Verdict.AGREE, "agree", name, tuple(notes))
+            explanation = f"{name}: fd missed"
+            return Judgement(Verdict.FD_UNRELIABLE, explanation, name, tuple(notes), labels)
+        return Judgement(Verdict.AGREE, "agree", name, tuple(notes), labels)
     verdict, explanation = mismatch
     return Judgement(verdict, f"{name}: {explanation}", name, tuple(notes))
+
+
+def _convention(name, index, got, references, bounds, consensus, kinks):
+    """At a kink, inside the interval: whose convention the target follows, as a note and a
+    label, where it differs from torch or jax (None where it matches every one of them)."""
+    answers = {n: quantities(references[n])[index] for n in FLOAT64_REFERENCES if n in references}
+    tolerance = _tolerance(bounds, index, got, consensus.high) + consensus.slack
+    differing = [n for n, answer in answers.items() if not _close(got, answer, tolerance)]
+    if not differing:
+        return None
+    following = [n for n in answers if n not in differing]
+    who = f"follows {' and '.join(following)}" if following else "follows no known convention"
+    where = "; ".join(kinks) or "a kink"
+    others = ", ".join(f"{n} gives {answers[n]!r}" for n in differing)
+    note = (
+        f"{name}: at {where}, the target's {got!r} {who}; {others}; all lie inside the "
+        f"one-sided derivatives [{consensus.low!r}, {consensus.high!r}]"
+    )
+    label = who if following else "inside the interval, no known convention"
+    return note, f"{where}: {label}"
 
 
 def _mismatch(got: float, consensus: Consensus, bounds, index):

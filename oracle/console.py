@@ -12,6 +12,7 @@ from rich.table import Table
 
 from oracle.compare import SAFETY, Verdict, quantities, quantity_names
 from oracle.expected import bug_id
+from oracle.higher_order import HigherOrderResult
 from oracle.program import abridge
 from oracle.runner import CampaignResult, CaseResult
 from oracle.stateful import StatefulResult
@@ -111,6 +112,9 @@ def finding(console: Console, title: str, result: CaseResult, shrunk: bool = Tru
     if isinstance(result, StatefulResult):
         stateful_finding(console, title, result, shrunk)
         return
+    if isinstance(result, HigherOrderResult):
+        higher_order_finding(console, title, result, shrunk)
+        return
     point = result.worst_point
     judgement = result.judgement
     program = result.case.program
@@ -161,6 +165,42 @@ def stateful_finding(console: Console, title: str, result: StatefulResult, shrun
         tolerance = "not compared" if row["tolerance"] is None else f"{row['tolerance']:.2g}"
         numbers = ["-" if row[e] is None else repr(row[e]) for e in ("target", "torch")]
         table.add_row(row["after"], row["quantity"], *numbers, tolerance)
+    console.print(table)
+    for note in judgement.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def higher_order_finding(console: Console, title: str, result, shrunk: bool) -> None:
+    """A jvp or hessian finding: the program, the point (and direction), and per quantity
+    the target's number, each reference's and the tolerance."""
+    program, point = result.case.program, result.worst_point
+    judgement = result.judgement
+    console.print()
+    heading = f"[bold red]{title}[/] ({result.family}): [bold]{judgement.verdict}[/]"
+    console.print(f"{heading} (id {result.bug_id})")
+    console.print(judgement.explanation, highlight=False)
+    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
+    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
+    console.print(abridge(program.to_python(), SHOWN_LINES), highlight=False, markup=False)
+    inputs = ", ".join(
+        f"{name} = {x!r}"
+        for name, x in zip(program.input_names(), result.case.points[point], strict=True)
+    )
+    console.print(f"at {inputs}", highlight=False)
+    direction = getattr(result.case, "direction", None)
+    if direction:
+        console.print(f"along v = ({', '.join(map(repr, direction))})", highlight=False)
+    table = Table()
+    table.add_column("")
+    table.add_column("target", style="bold", overflow="fold")
+    for name in result.references:
+        table.add_column(name, overflow="fold")
+    table.add_column("tolerance")
+    for row in result.rows[point]:
+        numbers = [row.target, *(row.references.get(name) for name in result.references)]
+        cells = ["-" if number is None else repr(number) for number in numbers]
+        tolerance = "-" if row.tolerance is None else f"{row.tolerance:.2g}"
+        table.add_row(row.quantity, *cells, tolerance)
     console.print(table)
     for note in judgement.notes:
         console.print(f"note: {note}", highlight=False)

@@ -338,6 +338,11 @@ def _reverse_bounds(program, slopes, local_bounds):
     return adjoints, bounds
 
 
+# How the analysis words the doubt of an operand within rounding error of a kink (raised at a
+# kink itself too, where the operand is exactly zero); oracle.compare recognises it by this.
+KINK_DOUBT = "within rounding error of its kink"
+
+
 def kinked_operand(step) -> int | None:
     """The value operand that sits at the op's kink or pole when it is zero, if any."""
     if step.op not in KINKED_AT_ZERO:
@@ -353,7 +358,7 @@ def _ill_conditioning(program, values, slopes, forward) -> str | None:
         if operand is not None and forward[operand] >= NEAR_KINK_RELATIVE * float(
             abs(values[operand])
         ):
-            return f"v{index} = {step.op}(...) has an operand within rounding error of its kink"
+            return f"v{index} = {step.op}(...) has an operand {KINK_DOUBT}"
         local = slopes[position]
         if local.unresolved:
             return f"the local slope of v{index} underflows even at {ZERO_DIGITS} digits"

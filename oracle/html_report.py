@@ -1,9 +1,10 @@
 """A standalone HTML report from a result document: one file, inline CSS, no script.
 
 :func:`render` turns a result document (:mod:`oracle.results`) into a page with the outcome,
-points per verdict per family, coverage (per op, op pairs, fan-out; see
-:mod:`oracle.coverage`), throughput per engine, unsupported ops, each bug with its minimal
-program and table, notable cases, warnings and notes.
+points per verdict per family, the edge units' conventions at kinks (see
+:mod:`oracle.conventions`), coverage (per op, op pairs, fan-out; see :mod:`oracle.coverage`),
+throughput per engine, unsupported ops, each bug with its minimal program and table, notable
+cases, warnings and notes.
 
 The work is split in two: the functions here shape the document into plain rows and cells
 (numbers formatted, CSS classes chosen, matrix cells shaded), and the Jinja template
@@ -64,6 +65,8 @@ def page(data: dict) -> dict:
             for op, reason in target["unsupported_ops"].items()
         ],
         "bugs": _cases(data["families"], "bugs", "Bug"),
+        "conventions": _conventions(data),
+        "conventions_intro": report.CONVENTIONS_INTRO.replace("`", ""),
         "warnings": _cases(data["families"], "warnings", "Warning"),
         "notable": _notable(data["families"]),
         "notes": [
@@ -177,6 +180,21 @@ def _verdict_cell(verdict: str, count: int) -> dict:
 def _tone(verdict: str) -> str:
     """The colour class of a verdict name: ``good``, ``bad`` or ``doubt``."""
     return _verdict_cell(verdict, 1)["tone"]
+
+
+# --- conventions at kinks (edge units) ------------------------------------------------------------
+
+
+def _conventions(data: dict) -> list[dict]:
+    """The edge units' convention tables, each row toned: a bug, agreement with both
+    references, or a convention that differs from one of them."""
+    tables = report.convention_tables(data)
+    for table in tables:
+        for row in table["rows"]:
+            agreed = row["verdict"] == "follows both"
+            row["tone"] = "bad" if row["bug"] else "good" if agreed else "doubt"
+        table["explained"] = [row for row in table["rows"] if row["why"] and row["tone"] != "good"]
+    return tables
 
 
 # --- coverage ----------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ def plugin_arguments(arguments) -> list[str]:
         "ops": ",".join(arguments.ops) if arguments.ops else None,
         "time-limit": arguments.time_limit,
         "shrink-seconds": arguments.shrink_seconds,
+        "order": arguments.order,
+        "modes": ",".join(arguments.modes),
         # More units than workers is what lets xdist balance the load: always split per op.
         "split": "op",
         "shard": "/".join(map(str, arguments.shard)) if arguments.shard else None,

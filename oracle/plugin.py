@@ -9,9 +9,11 @@ imports nothing heavy: the oracle's modules load only when a target is given.
   for), and one per op, ``oracle[smooth-log]``, over that op and ``+ - *`` only, so a failure
   names its op (``--oracle-split=family`` keeps only the per-family tests). A failure shows
   the minimal program, its inputs and the table of target and references.
+  ``--oracle-order=2`` and ``--oracle-modes=fwd,rev`` add the Hessian and JVP tests
+  (``oracle[hessian]``, ``oracle[jvp]``; see :mod:`oracle.higher_order`).
 * Every option has an ini twin (``--oracle-seed`` / ``oracle_seed``): families, examples,
-  seed, references, ops, strict, time limit, shrink budget, split, shard, database, xfail file
-  and the output files.
+  seed, references, ops, strict, time limit, shrink budget, order, modes, split, shard,
+  database, xfail file and the output files.
 * Parallel and sharded: the tests are independent and seeded, so ``-n auto`` (pytest-xdist)
   spreads them over the cores with the same verdicts, and ``--oracle-shard=I/N`` keeps the
   I-th of N slices of them, for a CI matrix across machines.
@@ -45,6 +47,8 @@ VALUE_OPTIONS = (
     ("--oracle-ops", "oracle_ops", "comma-separated ops programs are drawn from"),
     ("--oracle-time-limit", "oracle_time_limit", "seconds per case before it is a hang"),
     ("--oracle-shrink-seconds", "oracle_shrink_seconds", "time budget for shrinking each bug"),
+    ("--oracle-order", "oracle_order", "highest derivative order checked, 1 or 2 (default 1)"),
+    ("--oracle-modes", "oracle_modes", "comma-separated modes from rev,fwd (default rev)"),
     ("--oracle-split", "oracle_split", "op (default): a test per family and per op; family"),
     ("--oracle-shard", "oracle_shard", "I/N: run only the I-th of N slices of the tests"),
     ("--oracle-database", "oracle_database", "example database dir, or none"),
@@ -74,7 +78,7 @@ def _setting(config, ini: str) -> str | None:
 
 
 def _settings(config):
-    from oracle import references
+    from oracle import higher_order, references
     from oracle.ops import OPS
     from oracle.runner import Settings, parse_shard
     from oracle.strategies import DEFAULT_FAMILIES, FAMILIES
@@ -101,8 +105,20 @@ def _settings(config):
         per_op=split == "op",
         shard=parse_shard(shard) if shard else None,
         database=_database(config),
+        order=_order(_setting(config, "oracle_order")),
+        modes=_names(_setting(config, "oracle_modes"), higher_order.MODES, "mode")
+        or (higher_order.REVERSE,),
         **numbers,
     )
+
+
+def _order(text: str | None) -> int:
+    if text is None:
+        return 1
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"order {text!r} is not 1 or 2") from None
 
 
 def _database(config) -> str | None:

@@ -8,7 +8,8 @@ its report always agree, and CI can render the report of a campaign it archived.
 * :func:`summary`: a short GitHub-flavoured summary for a CI step (``$GITHUB_STEP_SUMMARY``):
   the outcome, points per verdict per family, each bug folded in a ``<details>`` block;
 * helpers the HTML report (:mod:`oracle.html_report`) shares: :func:`check_document`,
-  :func:`regenerate_command`, :func:`quantity_cell`, :func:`campaign_coverage`.
+  :func:`regenerate_command`, :func:`quantity_cell`, :func:`campaign_coverage`,
+  :func:`convention_tables`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,19 @@ CASE_KEYS = (
     "tolerance",
 )
 
+CONVENTIONS_KEYS = ("rows", "drawn")  # an edge unit's table (see oracle.conventions)
+CONVENTION_ROW_KEYS = (
+    "label",
+    "program_python",
+    "point",
+    "target",
+    "torch",
+    "jax",
+    "interval_text",
+    "verdict",
+    "bug",
+)
+
 
 class ReportError(ValueError):
     """A result document lacks what a report needs (a missing key, a wrong kind of value)."""
@@ -76,6 +90,11 @@ def check_document(data: dict) -> None:
         for verdict, cases in family.get("notable", {}).items():
             for number, case in enumerate(cases):
                 _require(case, CASE_KEYS, f"families[{position}].notable[{verdict!r}][{number}]")
+        if "conventions" in family:
+            where = f"families[{position}].conventions"
+            _require(family["conventions"], CONVENTIONS_KEYS, where)
+            for number, row in enumerate(family["conventions"]["rows"]):
+                _require(row, CONVENTION_ROW_KEYS, f"{where}.rows[{number}]")
 
 
 def _require(mapping, keys: tuple[str, ...], where: str) -> None:
@@ -109,6 +128,9 @@ def markdown(data: dict) -> str:
     merged = campaign_coverage(data)
     if merged is not None:
         lines += ["", *_coverage(merged, data)]
+    for table in convention_tables(data):
+        lines += ["", *_conventions(table)]
+    lines += higher_order_section(data)
     for family in data["families"]:
         for note in family["notes"]:
             lines += ["", f"Note ({entry_label(family)}): {note}"]
@@ -153,6 +175,10 @@ def regenerate_command(data: dict) -> str:
         parts.append("--shard {}/{}".format(*settings["shard"]))
     if settings.get("strict"):
         parts.append("--strict")
+    if settings.get("order", 1) != 1:
+        parts.append(f"--order {settings['order']}")
+    if settings.get("modes", ["rev"]) != ["rev"]:
+        parts.append(f"--modes {','.join(settings['modes'])}")
     return " ".join(parts)
 
 
@@ -199,6 +225,8 @@ def case_label(case: dict) -> str:
 
 def _table(case: dict) -> list[str]:
     """The case's table: per quantity, or for a stateful case per step of its scenario."""
+    if "quantities" in case:
+        return higher_order_table(case)
     if "calls" not in case:
         return _outcome_table(case)
     lines = [
@@ -503,3 +531,141 @@ def _code(text: str) -> str:
 def clip(text: str, most: int = 160) -> str:
     """``text`` cut to ``most`` characters, an ellipsis marking the cut."""
     return text if len(text) <= most else text[: most - 1] + "\N{HORIZONTAL ELLIPSIS}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Conventions at kinks (edge units; see oracle.conventions): the target's observed profile.
+# ---------------------------------------------------------------------------------------------
+
+CONVENTIONS_INTRO = (
+    "The target once at each special point of its ops, beside torch's and jax's answers as "
+    "declared in `oracle/conventions.py` (tests check them against the installed libraries) "
+    "and the one-sided interval from the ground truth. Inside the interval an answer is a "
+    "convention, not a bug; outside it, a bug (failing the run only with `--strict`, like every "
+    "edge finding). The oracle has no max op, so max ties have no row."
+)
+
+
+def convention_tables(data: dict) -> list[dict]:
+    """One table per edge unit that recorded one: its rows as text cells, and the drawn cases'
+    convention counts (label, points), for the Markdown and HTML reports alike."""
+    tables = []
+    for entry in data["families"]:
+        conventions = entry.get("conventions")
+        if conventions is None:
+            continue
+        rows = [
+            {
+                "label": row["label"],
+                "program": _return_expression(row["program_python"]),
+                "point": ", ".join(f"x{i} = {_answer_text(x)}" for i, x in enumerate(row["point"])),
+                "target": _answer_text(row["target"]),
+                "torch": _answer_text(row["torch"]),
+                "jax": _answer_text(row["jax"]),
+                "interval": row["interval_text"],
+                "verdict": row["verdict"],
+                "bug": row["bug"],
+                "why": row.get("why", ""),
+            }
+            for row in conventions["rows"]
+        ]
+        tables.append(
+            {"unit": entry_label(entry), "rows": rows, "drawn": list(conventions["drawn"].items())}
+        )
+    return tables
+
+
+def _return_expression(source: str) -> str:
+    """``abs(x0)`` from ``def f(x0):\n    return abs(x0)``."""
+    return source.strip().splitlines()[-1].strip().removeprefix("return ")
+
+
+def _answer_text(answer) -> str:
+    return repr(float(answer)) if isinstance(answer, (int, float)) else str(answer)
+
+
+def _conventions(table: dict) -> list[str]:
+    lines = [
+        f"## Conventions at kinks and special points ({table['unit']})",
+        "",
+        CONVENTIONS_INTRO,
+        "",
+        "| special point | program | target | torch | jax | one-sided interval | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in table["rows"]:
+        verdict = f"**{row['verdict']}**" if row["bug"] else row["verdict"]
+        program = f"{_code(row['program'])} at {row['point']}"
+        cells = [row["label"], program, row["target"], row["torch"], row["jax"]]
+        cells += [row["interval"], verdict]
+        lines.append("| " + " | ".join(_table_text(cell) for cell in cells) + " |")
+    explained = [row for row in table["rows"] if row["why"] and row["verdict"] != "follows both"]
+    if explained:
+        lines += ["", "Where the engines' answers come from, at the rows that differ:", ""]
+        lines += [f"- {row['label']}: {row['why']}." for row in explained]
+    if table["drawn"]:
+        lines += [
+            "",
+            "Drawn cases at a kink, inside the interval, where the target's gradient differs "
+            "from torch's or jax's (points):",
+            "",
+        ]
+        lines += [f"- {_table_text(label)}: {count}" for label, count in table["drawn"]]
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode and second order (jvp and hessian units; see oracle.higher_order).
+# ---------------------------------------------------------------------------------------------
+
+HIGHER_ORDER_POLICY = (
+    "How these units judge (see `oracle/higher_order.py`): the value and J v by the exact "
+    "analysis' first-order error bounds (J v gets twice the gradient bound projected on |v|); "
+    "forward vs reverse, the target's J v against its own reverse-mode gradient projected on "
+    "v (`<v, J^T u> = <J v, u>` with one output and u = 1), within both tolerances and the "
+    "dot product's rounding; each Hessian entry at a relative 1e-8 of the larger of itself "
+    "and a thousandth of the largest entry, plus 32 u per step of the entry's terms summed "
+    "in absolute values, plus the ground truth's error estimate. The ground truth (mpmath: "
+    "differences of the exact program) anchors the consensus; torch and jax must back it, "
+    "else the case is *references disagree*; near a kink or where rounding moves a slope, a "
+    "mismatch is *ill-conditioned*, not a bug."
+)
+
+
+def higher_order_section(data: dict) -> list[str]:
+    """The jvp and hessian units' section: what each checked, or why the target could not."""
+    entries = [e for e in data["families"] if e["family"] in ("jvp", "hessian")]
+    if not entries:
+        return []
+    lines = ["", "## Forward mode and second order", "", HIGHER_ORDER_POLICY, ""]
+    for entry in entries:
+        label = entry_label(entry)
+        if entry.get("not_applicable"):
+            lines.append(f"- {label}: not applicable: {entry['not_applicable']}")
+            continue
+        verdicts = ", ".join(f"{verdict} {count}" for verdict, count in entry["verdicts"].items())
+        lines.append(
+            f"- {label}: {entry['examples']} programs, {entry['points']} points ({verdicts})"
+        )
+    return lines
+
+
+def higher_order_table(case: dict) -> list[str]:
+    """A jvp or hessian case's table: per quantity, the target's number, each reference's and
+    the tolerance (for the jvp unit, after the direction it was taken along)."""
+    rows = case["quantities"]
+    engines = [key for key in rows[0] if key not in ("quantity", "tolerance")] if rows else []
+    lines = []
+    if "direction" in case:
+        direction = ", ".join(repr(v) for v in case["direction"])
+        lines += [f"Direction v = ({direction}).", ""]
+    lines += [
+        "| | " + " | ".join(engines) + " | tolerance |",
+        "|---|" + "---|" * (len(engines) + 1),
+    ]
+    for row in rows:
+        cells = ["-" if row.get(e) is None else _table_text(str(row[e])) for e in engines]
+        tolerance = "-" if row["tolerance"] is None else short_number(row["tolerance"])
+        quantity = _table_text(row["quantity"])
+        lines.append(f"| {quantity} | " + " | ".join(cells) + f" | {tolerance} |")
+    return lines

@@ -235,7 +235,8 @@ def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
     """One ``repro_<n>.py`` per bug of the result document ``data``; their paths.
 
     A bug of the stateful family gets a script that replays its scenario (several backward
-    passes) instead of the one backward pass of the others.
+    passes) instead of the one backward pass of the others. Bugs of the jvp and hessian units
+    (oracle.higher_order) get none: their report's table is the repro.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -245,6 +246,8 @@ def write_all(data: dict, target: str, directory: str | Path) -> list[Path]:
     written = []
     bugs = [bug for family in data["families"] for bug in family["bugs"]]
     for number, bug in enumerate(bugs, start=1):
+        if "quantities" in bug:
+            continue  # a jvp or hessian finding: one backward pass, as scripts run, shows nothing
         path = directory / f"repro_{number}.py"
         write = stateful_script if "calls" in bug else script  # "calls": the scenario's table
         path.write_text(write(bug, target, path.name))

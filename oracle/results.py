@@ -11,8 +11,9 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     (op -> why the probe failed).
 ``settings``
     ``families``, ``max_examples`` (unit name -> examples), ``seed``, ``references``, ``ops``,
-    ``strict``, ``time_limit``, ``shrink_seconds``, ``exit_first``, ``per_op`` and ``shard``
-    (``[i, n]`` or null): enough to rerun the same campaign.
+    ``strict``, ``time_limit``, ``shrink_seconds``, ``exit_first``, ``per_op``, ``shard``
+    (``[i, n]`` or null), ``order`` and ``modes`` (additions to version 1, absent from older
+    files, which ran order 1 in reverse mode): enough to rerun the same campaign.
 ``families``
     One entry per unit of the campaign (a family, or a family focused on one op; see
     :class:`oracle.runner.Unit`): ``family``, ``unit`` (``smooth``, ``smooth-log``,
@@ -24,7 +25,11 @@ Format ``refgrad-oracle-result``, version 1. Top-level keys:
     three cases per verdict that is neither agreement nor a bug; see below),
     ``throughput`` (engine -> ``points`` and ``seconds`` in this unit) and ``coverage``
     (what the drawn programs exercised: ops, op pairs, constants, fan-out; see
-    :mod:`oracle.coverage`).
+    :mod:`oracle.coverage`). Edge units add ``conventions`` (an addition to version 1,
+    absent from older files): ``rows``, the target's answer at each special point of the
+    unit's ops next to torch's and jax's declared answers, the one-sided ``interval`` and the
+    ``verdict``; ``drawn``, points of drawn cases per convention the target took at a kink
+    where torch or jax differ; see :mod:`oracle.conventions`.
 ``throughput``
     Engine (the target, each reference, the exact analysis) -> ``points``, ``seconds`` and
     ``points_per_second``, summed over the units.
@@ -41,8 +46,10 @@ on (``value`` or ``d/dx<i>``), the ``program`` (the IR as JSON, see
 returned there (``value``, ``gradient`` and, when present, ``error``, error estimates and
 one-sided derivatives), plus the ``tolerance`` per quantity. A case of the stateful family
 adds its ``property``, ``scenario`` and ``calls``, the reading after each step of the scenario
-(see :func:`oracle.stateful.case_to_json`). Strict JSON has no nan or inf:
-non-finite numbers are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+(see :func:`oracle.stateful.case_to_json`). A case of the ``jvp`` or ``hessian`` unit adds
+``quantities``, a row per quantity with every engine's number and the tolerance, and, for
+``jvp``, the ``direction`` (see :func:`oracle.higher_order.case_to_json`). Strict JSON has no
+nan or inf: non-finite numbers are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
 """
 
 from __future__ import annotations
@@ -55,8 +62,11 @@ from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
+from oracle import higher_order
 from oracle.compare import SAFETY, quantity_names
+from oracle.conventions import table_to_json
 from oracle.expected import bug_id
+from oracle.higher_order import HigherOrderResult
 from oracle.outcome import json_float
 from oracle.runner import CampaignResult, CaseResult, Settings, Timing, UnitResult
 from oracle.stateful import StatefulResult
@@ -77,9 +87,11 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def case_to_json(result: CaseResult | StatefulResult) -> dict:
+def case_to_json(result: CaseResult | StatefulResult | HigherOrderResult) -> dict:
     if isinstance(result, StatefulResult):
         return stateful_case_to_json(result)
+    if isinstance(result, HigherOrderResult):
+        return higher_order.case_to_json(result)
     point = result.worst_point
     judgement = result.judgement
     analysis = result.analyses[point]
@@ -136,7 +148,15 @@ def unit_to_json(unit: UnitResult) -> dict:
         },
         "throughput": _timing_to_json(unit.timing),
         "coverage": unit.coverage.to_json(),
+        **_conventions_to_json(unit),
     }
+
+
+def _conventions_to_json(unit: UnitResult) -> dict:
+    """Edge units only: the ``conventions`` entry (see :func:`oracle.conventions.table_to_json`)."""
+    if unit.convention_table is None:
+        return {}
+    return {"conventions": table_to_json(unit.convention_table, unit.convention_counts)}
 
 
 def _timing_to_json(timing: Timing) -> dict:
@@ -167,6 +187,8 @@ def settings_to_json(settings: Settings, ops, references) -> dict:
         "exit_first": settings.exit_first,
         "per_op": settings.per_op,
         "shard": list(settings.shard) if settings.shard else None,
+        "order": settings.order,
+        "modes": list(settings.modes),
     }
 
 

@@ -5,7 +5,9 @@ target and every reference, is analysed exactly (:mod:`oracle.exact`) and judged
 (:mod:`oracle.compare`). A bug verdict raises inside the Hypothesis test, so Hypothesis shrinks
 the case to a minimal program; the verdict kinds are distinct exception types, so different
 kinds of bugs are found and shrunk separately. In the ``edge`` family findings are warnings
-(recorded, not shrunk) unless ``strict``.
+(recorded, not shrunk) unless ``strict``. Each ``edge`` unit also runs the target once at every
+special point of its ops (a kink, a domain edge, a pole) and keeps the table of conventions it
+follows there (:mod:`oracle.conventions`).
 
 Shrinking re-runs every reference on each candidate; a budget (``shrink_seconds``) bounds it:
 past the budget, candidates are passed without running, and the smallest failure so far is
@@ -16,6 +18,10 @@ A campaign is a list of :class:`Unit` s, each one Hypothesis run: a family over 
 only, so that a failure names its op. The ``stateful`` family is one unit per property
 (:mod:`oracle.stateful`): its cases run scenarios of several backward passes, judged against
 torch's semantics, and a target that cannot run them gets its units marked not applicable.
+``order`` and ``modes`` add the higher-order units (:mod:`oracle.higher_order`): ``jvp`` with
+forward mode (``fwd``), ``hessian`` with order 2, each also per op with ``per_op``; with
+``modes`` lacking ``rev`` the first-order families do not run. The default, order 1 and
+reverse mode only, is the campaign without them.
 Units are independent and deterministic for a seed, so they can run in any order, in parallel
 (the pytest plugin under pytest-xdist) or split across machines (``shard``), with the same
 verdicts. With ``database`` set, Hypothesis keeps failing cases in that directory (keyed by
@@ -35,8 +41,8 @@ from hypothesis import Phase
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky, HypothesisWarning
 
+from oracle import conventions, higher_order, stateful
 from oracle import references as reference_registry
-from oracle import stateful
 from oracle.compare import SEVERITY, Judgement, Verdict, judge
 from oracle.coverage import Coverage
 from oracle.determinism import fixed_constants, seeded_test
@@ -112,12 +118,20 @@ class Settings:
     per_op: bool = False  # add a unit per op to the smooth and edge families
     shard: tuple[int, int] | None = None  # (i, n): run only the i-th of n slices of the units
     database: str | None = None  # directory of Hypothesis's example database; None: none
+    order: int = 1  # 2 adds the hessian unit (oracle.higher_order)
+    modes: tuple[str, ...] = (higher_order.REVERSE,)  # "fwd" adds the jvp unit
+
+    def __post_init__(self) -> None:
+        higher_order.check_order_and_modes(self.order, self.modes)
 
     def examples(self, unit: Unit) -> int:
         if self.max_examples is not None:
             return self.max_examples
         if unit.property_name is not None:
             return stateful.EXAMPLES[unit.property_name]
+        if unit.family in higher_order.FAMILIES:
+            table = higher_order.EXAMPLES if unit.focus is None else higher_order.PER_OP_EXAMPLES
+            return table[unit.family]
         if unit.focus is None:
             return DEFAULT_EXAMPLES[unit.family]
         return PER_OP_EXAMPLES[unit.family]
@@ -125,12 +139,17 @@ class Settings:
     def units(self, ops: Sequence[str]) -> list[Unit]:
         """The campaign's units over ``ops``, in a fixed order, sliced to this shard."""
         units = []
-        for family in self.families:
+        first_order = self.families if higher_order.REVERSE in self.modes else ()
+        for family in first_order:
             if family == STATEFUL:
                 units += [Unit(family, property_name=name) for name in stateful.PROPERTIES]
                 continue
             units.append(Unit(family))
             if self.per_op and family in PER_OP_EXAMPLES:
+                units += [Unit(family, op) for op in ops if op not in ARITHMETIC]
+        for family in higher_order.families(self.order, self.modes):
+            units.append(Unit(family))
+            if self.per_op:
                 units += [Unit(family, op) for op in ops if op not in ARITHMETIC]
         if self.shard is None:
             return units
@@ -198,6 +217,10 @@ class UnitResult:
     timing: Timing = field(default_factory=lambda: Timing())
     coverage: Coverage = field(default_factory=lambda: Coverage())  # of the drawn cases
     not_applicable: str | None = None  # why the target cannot run this unit (never run then)
+    # Edge units: the target at every special point of the unit's ops (oracle.conventions),
+    # and the points of drawn cases where it took another convention than torch or jax.
+    convention_table: list[conventions.Row] | None = None
+    convention_counts: Counter = field(default_factory=Counter)  # label -> points
 
     @property
     def family(self) -> str:
@@ -301,7 +324,12 @@ class Campaign:
         analyses = [_analysis(program, point) if needed else None for point in points]
         self.timing.add("exact analysis", time.perf_counter() - started, len(points))
         judgements = [
-            judge(target[p], {name: o[p] for name, o in outcomes.items()}, analyses[p])
+            judge(
+                target[p],
+                {name: o[p] for name, o in outcomes.items()},
+                analyses[p],
+                conventions.kink_labels(program, analyses[p] and analyses[p].values),
+            )
             for p in range(len(points))
         ]
         return CaseResult(case, target, outcomes, analyses, judgements)
@@ -349,8 +377,13 @@ class Campaign:
         self.timing = result.timing
         if unit.property_name is not None:
             return self._run_stateful_unit(unit, result)
+        if unit.family in higher_order.FAMILIES:
+            return self._run_higher_order_unit(unit, result)
         strategy = cases(unit.family, unit.ops(self.ops), n_points=POINTS_PER_CASE[unit.family])
-        return self._run_hypothesis(unit, result, strategy, self.evaluate)
+        self._run_hypothesis(unit, result, strategy, self.evaluate)
+        if unit.family == "edge":
+            self._probe_conventions(unit, result)
+        return result
 
     def _run_stateful_unit(self, unit: Unit, result: UnitResult) -> UnitResult:
         """A property of the stateful family, or why the target cannot run it."""
@@ -365,6 +398,23 @@ class Campaign:
         self._run_hypothesis(unit, result, check.cases(unit.ops(self.ops)), check.evaluate)
         result.notes.extend(check.notes)
         return result
+
+    def _run_higher_order_unit(self, unit: Unit, result: UnitResult) -> UnitResult:
+        """The jvp or hessian unit (oracle.higher_order), or why the target cannot run it."""
+        reason = higher_order.not_applicable(self.target, unit.family)
+        if reason is not None:
+            result.not_applicable = reason
+            result.notes.append(f"not applicable: {reason}")
+            return result
+        check = higher_order.HigherOrderCheck(
+            unit.family,
+            self.target,
+            self.settings.references,
+            self.settings.modes,
+            self.settings.time_limit,
+            result.timing,
+        )
+        return self._run_hypothesis(unit, result, check.cases(unit.ops(self.ops)), check.evaluate)
 
     def _run_hypothesis(self, unit: Unit, result: UnitResult, strategy, evaluate) -> UnitResult:
         """Draw cases from ``strategy``, judge each with ``evaluate(case, shrinking)``, shrink
@@ -383,6 +433,7 @@ class Campaign:
                 result.examples += 1
                 for judgement in outcome.judgements:
                     result.counts[judgement.verdict] += 1
+                    result.convention_counts.update(judgement.conventions)
                 _keep_notable(result, outcome)
                 result.coverage.add(case.program, outcome.verdict.value)
                 self.on_case(unit, result.examples, total, outcome)
@@ -415,6 +466,29 @@ class Campaign:
         result.bugs = [self._confirm(bug, result, evaluate) for bug in result.bugs]
         result.seconds = time.perf_counter() - started
         return result
+
+    def _probe_conventions(self, unit: Unit, result: UnitResult) -> None:
+        """The edge unit's convention table: the target once at every special point of the
+        unit's ops (see :mod:`oracle.conventions`).
+
+        With ``strict``, a row that is a bug is judged as a case and joins the unit's bugs,
+        unless Hypothesis already found a bug of that kind: a special point is a minimal
+        program already, and without it a drawn case might never sit on that kink.
+        """
+        started = time.perf_counter()
+        result.convention_table = conventions.probe(
+            lambda case: self._run_target(case, self.settings.time_limit), unit.ops(self.ops)
+        )
+        if self.settings.strict:
+            found = {bug.verdict for bug in result.bugs}
+            for row in result.convention_table:
+                if not row.bug:
+                    continue
+                case_result = self.evaluate(row.point.case())
+                if case_result.verdict.is_bug and case_result.verdict not in found:
+                    found.add(case_result.verdict)
+                    result.bugs.append(case_result)
+        result.seconds += time.perf_counter() - started
 
     def _hypothesis_test(self, check, unit: Unit, strategy, examples: int):
         """``check`` as a seeded Hypothesis test, with the example database if one is set."""

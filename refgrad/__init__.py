@@ -1,10 +1,10 @@
 """refgrad: a reference scalar autograd engine.
 
-``Value`` is the eager (dynamic-graph) engine; ``grad``, ``value_and_grad`` and ``hessian`` are
-the functional door into every mode.
+``Value`` is the eager (dynamic-graph) engine; ``grad``, ``value_and_grad``, ``hessian`` and
+``jvp`` (forward mode) are the functional door into every mode.
 """
 
-from refgrad.api import compile, grad, hessian, value_and_grad
+from refgrad.api import compile, grad, hessian, jvp, value_and_grad
 from refgrad.collector import collector_paused
 from refgrad.modes import MODES
 from refgrad.trace import TraceEscapeWarning
@@ -19,6 +19,7 @@ __all__ = [
     "grad",
     "hessian",
     "is_grad_enabled",
+    "jvp",
     "no_grad",
     "value_and_grad",
 ]

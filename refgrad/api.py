@@ -1,4 +1,4 @@
-"""The functional door into every mode: ``grad``, ``value_and_grad`` and ``hessian``.
+"""The functional door into every mode: ``grad``, ``value_and_grad``, ``hessian`` and ``jvp``.
 
 Shaped like JAX's: ``value_and_grad(f, argnums=0, mode="eager")(*args)`` returns
 ``(value, gradient)`` as Python floats, the gradient a tuple with one entry per argument when
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from refgrad.modes import HESSIAN_MODES, _mode, runner
+from refgrad.modes import HESSIAN_MODES, JVP_MODES, _mode, runner
 from refgrad.passes.pipeline import Pass
 
 
@@ -113,6 +113,39 @@ def hessian(
     hessian_f.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
     hessian_f.__wrapped_runner__ = run  # the mode's runner (its cache, for inspection)
     return hessian_f
+
+
+def jvp(f: Callable[..., object], mode: str = "eager") -> Callable[..., tuple[float, float]]:
+    """Return ``jvp_f`` with ``jvp_f(primals, tangents) -> (f(*primals), J v)``: forward mode.
+
+    As ``jax.jvp``, but a transform: ``primals`` and ``tangents`` are sequences of numbers of
+    one length (every positional argument is differentiated), and the result is the value and
+    the directional derivative of ``f`` at ``primals`` along ``tangents``, both floats. It is
+    computed by pushing tangents forward through the graph (never from a gradient): eager
+    mode sweeps the recorded graph, the static and compiled modes run the graph that
+    ``refgrad.autodiff.forward`` makes of the traced function (cached per path, as for
+    gradients). ``jvp`` does not nest inside other transforms.
+    """
+    _mode(mode)
+    if mode not in JVP_MODES:
+        raise ValueError(f"jvp runs in modes {', '.join(map(repr, JVP_MODES))}, not {mode!r}")
+    run = JVP_MODES[mode](f)
+
+    def jvp_f(primals, tangents):
+        primals, tangents = tuple(primals), tuple(tangents)
+        if not primals:
+            raise ValueError("jvp(f) needs at least one primal")
+        if len(tangents) != len(primals):
+            raise ValueError(
+                f"jvp needs one tangent per primal: {len(primals)} primals, "
+                f"{len(tangents)} tangents"
+            )
+        return run(primals, tangents)
+
+    jvp_f.__name__ = f"jvp({getattr(f, '__name__', 'f')})"
+    jvp_f.__doc__ = f.__doc__
+    jvp_f.runner = run  # the mode's runner (its cache, for inspection)
+    return jvp_f
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ Each mode is a factory ``MODES[name](f) -> runner``; ``runner(args, kwargs, argn
 ``(value, gradients)``. Transforms nest in eager mode only; the others run nested calls
 eagerly. The graph modes also take ``MODES[name](f, passes=...)``, the optimisation chosen
 by ``value_and_grad(..., passes=...)`` (see :func:`gradient_graph`).
+
+Forward mode (``refgrad.jvp``, :data:`JVP_MODES`): eager mode records the graph as Python
+runs and then pushes tangents forward through it, node by node in topological order, with
+the op table's rules on floats (:func:`_eager_jvp`); the static and compiled modes trace the
+function and run ``autodiff.forward``'s graph (:class:`_StagedJvp`). Neither computes a
+gradient: the directional derivative is a genuine forward sweep.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Sequence
 
-from refgrad.autodiff import reverse, reverse_each
+from refgrad.autodiff import forward, reverse, reverse_each
 from refgrad.codegen import compile_numpy, compile_python
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
@@ -30,8 +36,16 @@ from refgrad.interpret import Interpreter
 from refgrad.passes import dce
 from refgrad.passes.pipeline import Pass, optimize, resolve
 from refgrad.passes.simplify import SimplifyingBuilder
+from refgrad.specialize import FLOAT_RULES
 from refgrad.trace import TraceEscapeWarning, trace
-from refgrad.value import Value, _backpropagate, _constant, _tie
+from refgrad.value import (
+    _LEAF,
+    Value,
+    _ancestors_topological,
+    _backpropagate,
+    _constant,
+    _tie,
+)
 
 # How many transforms are evaluating their function right now (see the module docstring).
 _nesting_depth = 0
@@ -190,6 +204,112 @@ def _eager_hessian(f, args, kwargs, positions):
 
         rows.append(tuple(_eager(entry, args, kwargs, positions)[1]))
     return tuple(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode (refgrad.jvp): a directional derivative by pushing tangents forward.
+# ---------------------------------------------------------------------------------------------
+
+
+def _eager_jvp(f, primals, tangents):
+    """``(f(*primals), directional derivative along tangents)`` in eager mode.
+
+    ``f`` runs on fresh leaves, recording the graph; then one sweep over the graph in
+    topological order (operands first) gives each node its tangent, the sum over its operands
+    of the op table's rule applied to the operand's tangent: for a scalar op the rule that
+    pulls a cotangent back also pushes a tangent forward (see refgrad.autodiff.forward).
+    Values that no leaf reaches (constants) have no tangent, and contribute none.
+    """
+    if _nesting_depth > 0:
+        raise ValueError("jvp cannot run inside another refgrad transform (it does not nest)")
+    if len(tangents) != len(primals):
+        raise ValueError(
+            f"jvp needs one tangent per primal: {len(primals)} primals, {len(tangents)} tangents"
+        )
+    with collector_paused():
+        leaves = [_variable(primal, position) for position, primal in enumerate(primals)]
+        tangent_of = {leaf: _tangent(tangents[i], i) for i, leaf in enumerate(leaves)}
+        out = f(*leaves)
+        if not isinstance(out, Value):
+            return float(_number_result(out, f)), 0.0
+        order = _ancestors_topological(out, token=object())
+        for node in order:
+            node._scratch = None  # the walk's visited mark; nothing else reads it
+            producer = node._producer
+            if producer is _LEAF:
+                continue  # a variable's tangent is given; a closed-over leaf has none
+            x, y = node._lhs, node._rhs
+            total = None
+            for rule, operand in zip(FLOAT_RULES[producer].per_operand, (x, y), strict=False):
+                t = tangent_of.get(operand)
+                if rule is None or t is None:
+                    continue
+                arguments = (x._data,) if y is None else (x._data, y._data)
+                contribution = rule(t, *arguments, node._data)
+                total = contribution if total is None else total + contribution
+            if total is not None:
+                tangent_of[node] = total
+        return out.data, tangent_of.get(out, 0.0)
+
+
+def _tangent(number: object, position: int) -> float:
+    if isinstance(number, bool) or not _is_real(number):
+        kind = type(number).__name__
+        raise TypeError(f"tangent {position} must be a real number, got {kind}: {number!r:.60}")
+    return float(number)
+
+
+class _StagedJvp:
+    """``jvp`` in the static and compiled modes: the traced graph turned by
+    ``autodiff.forward`` into one computing the value and the directional derivative (tangent
+    inputs after the primal ones), dead code removed, and run by ``build``.
+
+    Specialisations are cached per number of arguments and per path, as for gradients: where
+    the function made comparisons while traced, the traced graph also runs at each call to
+    check that they come out the same (else the function is traced again). A function whose
+    trace escapes runs eagerly from then on, after one TraceEscapeWarning.
+    """
+
+    def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
+        self.f = f
+        self.build = build
+        # argument count -> [(guard outcomes, guard checker or None, the JVP's call)]
+        self.specialisations: dict[int, list[tuple[tuple[bool, ...], object, Callable]]] = {}
+        self.escaped: str | None = None
+
+    def __call__(self, primals, tangents):
+        if self.escaped or _nesting_depth > 0:
+            return _eager_jvp(self.f, primals, tangents)
+        inputs = [_as_input(primal, position) for position, primal in enumerate(primals)]
+        directions = [_tangent(t, position) for position, t in enumerate(tangents)]
+        for expected, checker, call in self.specialisations.get(len(inputs), ()):
+            if checker is None or _guards_hold(checker(*inputs), expected):
+                return tuple(call(*inputs, *directions))
+        positions = tuple(range(len(inputs)))
+        with collector_paused():
+            traced = trace(self.f, inputs, {}, positions)
+        if traced.escaped:
+            self.escaped = traced.escaped
+            warnings.warn(
+                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad runs its jvp "
+                "eagerly from now on",
+                TraceEscapeWarning,
+                stacklevel=3,
+            )
+            return _eager_jvp(self.f, primals, tangents)
+        expected = tuple(guard.expected for guard in traced.guards)
+        with collector_paused():
+            run = self.build(dce.run(forward(traced.graph, output=0)).graph)
+            checker = self.build(traced.graph) if expected else None
+        call = getattr(run, "unchecked", run)
+        self.specialisations.setdefault(len(inputs), []).append((expected, checker, call))
+        return tuple(call(*inputs, *directions))
+
+
+def _guards_hold(outputs: tuple, expected: tuple[bool, ...]) -> bool:
+    """Do the guard outputs (after the value) of a traced graph come out as ``expected``?"""
+    guards = outputs[1 : 1 + len(expected)]
+    return all((g != 0.0) == want for g, want in zip(guards, expected, strict=True))
 
 
 class _Batched:
@@ -364,6 +484,14 @@ HESSIAN_MODES: dict[str, Callable] = {
     "compiled": lambda f: _StagedHessian(f, compile_python),
 }
 """The modes ``hessian`` runs in: name -> factory(f) -> runner(args, kwargs, argnums) -> rows."""
+
+
+JVP_MODES: dict[str, Callable] = {
+    "eager": lambda f: functools.partial(_eager_jvp, f),
+    "static": lambda f: _StagedJvp(f, Interpreter),
+    "compiled": lambda f: _StagedJvp(f, compile_python),
+}
+"""The modes ``jvp`` runs in: name -> factory(f) -> runner(primals, tangents) -> (value, jvp)."""
 
 
 def _mode(mode: str) -> Callable:

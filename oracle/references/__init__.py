@@ -10,6 +10,12 @@ its library allows) and returns one :class:`~oracle.outcome.Outcome` per point:
   numerically at 50 digits, independent of any derivative rule.
 
 None of them imports refgrad.
+
+For forward mode and second derivatives (:mod:`oracle.higher_order`), :func:`load_higher`
+gives a reference's :class:`HigherOrderReference`: ``torch`` (``torch.func.jvp``, double
+backward), ``jax`` (``jax.jvp``, vmapped ``jax.hessian``) and ``mpmath`` (directional and second
+differences of the exact program). Finite differences have none: second differences in
+float64 lose half the digits, too few to judge by.
 """
 
 from __future__ import annotations
@@ -67,3 +73,38 @@ def available() -> list[str]:
             continue
         names.append(name)
     return names
+
+
+class HigherOrderReference(Protocol):
+    name: str
+
+    def jvp(self, program: Program, points, direction: Sequence[float]) -> list: ...
+
+    def hessian(self, program: Program, points) -> list: ...
+
+
+# name -> (module, class), for the references that answer forward-mode and second-order
+# questions; the pip extra is the first-order reference's.
+HIGHER_REGISTRY = {
+    "torch": ("oracle.references.torch_higher", "TorchHigherOrder"),
+    "jax": ("oracle.references.jax_higher", "JaxHigherOrder"),
+    "mpmath": ("oracle.references.ground_truth_higher", "GroundTruthHigherOrder"),
+}
+
+
+def load_higher(name: str) -> HigherOrderReference:
+    """The forward-mode and second-order side of reference ``name`` (ValueError if it has
+    none, MissingDependency if its library is not installed)."""
+    if name not in HIGHER_REGISTRY:
+        raise ValueError(
+            f"the {name} reference has no forward mode or second derivatives; "
+            f"those come from {', '.join(HIGHER_REGISTRY)}"
+        )
+    module_name, class_name = HIGHER_REGISTRY[name]
+    try:
+        return getattr(importlib.import_module(module_name), class_name)()
+    except ModuleNotFoundError as error:
+        extra = REGISTRY[name][2]
+        raise MissingDependency(
+            f"the {name} reference needs {error.name!r}: pip install 'refgrad[{extra}]'"
+        ) from error

@@ -7,6 +7,12 @@ runs every target under :func:`oracle.limits.target_limits` (a time limit, a def
 a hang is a failed outcome too, and an adapter that raises anyway fails its case, never the
 campaign.
 
+A target may also carry a ``higher_order`` attribute, the forward mode and Hessians the
+``jvp`` and ``hessian`` units ask for (:mod:`oracle.higher_order`,
+:mod:`oracle.targets.differentiators`): the built-in ``refgrad`` targets, ``torch``, ``jax``
+and ``autograd`` have one, and a function-protocol adapter gets one from its ``jvp=`` and
+``hessian=`` transforms.
+
 Engines come in through one of three protocols, each probing the engine's ops once and listing
 the ones it cannot run (never drawn, never silently skipped):
 
@@ -75,9 +81,13 @@ BUILT_IN = (
 def load(spec: str) -> Target:
     """The target named by ``spec`` (see the module docstring)."""
     if spec == "refgrad":
+        from oracle.targets.differentiators import RefgradDifferentiator
         from refgrad import Value
 
-        return _value_protocol(Value, "refgrad")
+        target = _value_protocol(Value, "refgrad")
+        # The eager Value is refgrad's eager mode: its jvp and hessian answer for it.
+        target.higher_order = RefgradDifferentiator("eager")
+        return target
     if spec.startswith("refgrad-"):
         return _refgrad_mode(spec.removeprefix("refgrad-"))
     if spec == "micrograd":

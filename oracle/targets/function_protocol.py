@@ -48,6 +48,7 @@ from oracle.outcome import Outcome
 from oracle.program import Program
 from oracle.targets import common
 from oracle.targets.common import ProtocolError, as_float64
+from oracle.targets.differentiators import FunctionDifferentiator, HessianTransform, JvpTransform
 
 # value_and_grad(f, argnums) -> g, with g(*point) -> (value, partials)
 GradientTransform = Callable[[Callable, tuple[int, ...]], Callable]
@@ -92,6 +93,11 @@ class FunctionProtocolTarget:
 
     ``leaf`` turns each coordinate of a point (a Python float) into the engine's input (such
     as ``numpy.float64`` or ``jax.numpy.float64``); by default the float is passed as is.
+
+    ``jvp`` and ``hessian``, optional, let the oracle check the engine's forward mode and
+    second derivatives (``oracle check --modes fwd --order 2``, :mod:`oracle.higher_order`):
+    ``jvp(f, argnums) -> g`` with ``g(point, direction) -> (value, directional derivative)``
+    computed in forward mode, and ``hessian(f, argnums) -> h`` with ``h(*point) -> rows``.
     """
 
     def __init__(
@@ -100,11 +106,14 @@ class FunctionProtocolTarget:
         calls: Mapping[str, Callable],
         value_and_grad: GradientTransform,
         leaf: Callable[[float], object] = float,
+        jvp: JvpTransform | None = None,
+        hessian: HessianTransform | None = None,
     ):
         self.name = name
         self.calls = common.check_calls(calls, name)
         self.value_and_grad = value_and_grad
         self.leaf = leaf
+        self.higher_order = FunctionDifferentiator(self.calls, jvp, hessian, leaf)
         self.unsupported_ops = common.probe(self._attempt, self.calls, common.call_text)
         self.supported_ops = common.supported(self.unsupported_ops)
         common.require_arithmetic(name, self.unsupported_ops)

@@ -1,11 +1,12 @@
 """Published engines as built-in targets, through the function and tensor protocols.
 
 * ``autograd``: HIPS autograd (function protocol): ``autograd.value_and_grad(f,
-  argnum=(0, 1, ...))`` over ``autograd.numpy``; ``relu`` is ``np.maximum(x, 0.0)`` and
-  ``sigmoid`` is ``1 / (1 + np.exp(-x))``, as autograd's users write them (autograd.numpy has
-  neither). Points are passed as Python floats, as ``grad(f)(1.0)`` is usually called; that
-  matters outside the ops' domains, where autograd's ``**`` and ``sqrt`` rules then apply
-  Python's ``**`` (see the README's findings).
+  argnum=(0, 1, ...))`` over ``autograd.numpy``, with ``make_jvp`` (forward mode) and
+  ``hessian`` for the higher-order units (:mod:`oracle.higher_order`); ``relu`` is
+  ``np.maximum(x, 0.0)`` and ``sigmoid`` is ``1 / (1 + np.exp(-x))``, as autograd's users
+  write them (autograd.numpy has neither). Points are passed as Python floats, as
+  ``grad(f)(1.0)`` is usually called; that matters outside the ops' domains, where
+  autograd's ``**`` and ``sqrt`` rules then apply Python's ``**`` (see the README's findings).
 * ``mygrad``: MyGrad (tensor protocol): ``mygrad.tensor(x)`` leaves (float64), operators,
   ``mygrad.tanh``-style functions, ``mygrad.abs`` (MyGrad's tensors have no ``abs()``), and
   ``relu``/``sigmoid`` from ``mygrad.nnet.activations``.
@@ -45,7 +46,37 @@ def autograd_target():
         "autograd",
         calls_from_namespace(numpy),
         lambda function, argnums: autograd.value_and_grad(function, argnum=argnums),
+        jvp=autograd_jvp,
+        hessian=autograd_hessian,
     )
+
+
+def autograd_jvp(function, argnums):
+    """``g(point, direction) -> (value, J v)`` by autograd's forward mode (``make_jvp``, which
+    pushes tangents through autograd's JVP rules), over the inputs as one array."""
+    autograd = _require("autograd", "autograd")
+    import numpy
+
+    over_vector = _over_vector(function, len(argnums))
+
+    def jvp(point, direction):
+        return autograd.make_jvp(over_vector)(numpy.array(point))(numpy.array(direction))
+
+    return jvp
+
+
+def autograd_hessian(function, argnums):
+    """``h(*point) -> rows`` by ``autograd.hessian`` over the inputs as one array."""
+    autograd = _require("autograd", "autograd")
+    import numpy
+
+    hessian = autograd.hessian(_over_vector(function, len(argnums)))
+    return lambda *point: hessian(numpy.array(point, dtype=numpy.float64))
+
+
+def _over_vector(function, n: int):
+    """``function`` of ``n`` scalars as a function of one vector (autograd's own shape)."""
+    return lambda vector: function(*(vector[i] for i in range(n)))
 
 
 def mygrad_target():

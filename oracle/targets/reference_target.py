@@ -9,11 +9,13 @@ from oracle import references
 from oracle.ops import OPS
 from oracle.outcome import Outcome
 from oracle.program import Program
+from oracle.targets.differentiators import ReferenceDifferentiator
 
 
 class ReferenceTarget:
     def __init__(self, name: str):
         self.reference = references.load(name)
+        self.higher_order = ReferenceDifferentiator(name)  # its jvp and Hessian, batched
         self.name = name
         self.supported_ops = tuple(OPS)
         self.unsupported_ops: dict[str, str] = {}

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from oracle.ops import OPS
 from oracle.outcome import Outcome
 from oracle.program import Program
+from oracle.targets.differentiators import RefgradDifferentiator
 from oracle.targets.value_protocol import as_float
 
 NO_PASSES = "none"  # in a spec: passes=none, the empty sequence
@@ -56,6 +57,8 @@ class RefgradTarget:
         self.unsupported_ops: dict[str, str] = {}
         if self.passes is not None:  # unknown pass names, or eager mode: fail at load
             refgrad.value_and_grad(lambda x: x, mode=mode, passes=self.passes)
+        # Forward mode and Hessians (oracle.higher_order): refgrad.jvp and refgrad.hessian.
+        self.higher_order = RefgradDifferentiator(mode, self.passes)
 
     def evaluate(self, program: Program, points: Sequence[Sequence[float]]) -> list[Outcome]:
         function = self.refgrad.value_and_grad(
