@@ -179,7 +179,7 @@ def _bench_parser(commands) -> None:
         description="Run the benchmark suite (benchmarks/, pytest-benchmark; from a source "
         "checkout) serially: refgrad's modes against micrograd, torch and JAX on seeded "
         "workloads, and the oracle's throughput. Writes REPORTS/NAME/: benchmark.json, "
-        "report.md, report.html and PNG plots. The full preset takes about 40 minutes on 2 "
+        "report.md, report.html and PNG plots. The full preset takes about 16 minutes on 2 "
         "cores, --quick under 5. Exit 1 if a case failed (the report is written anyway).",
     )
     bench.add_argument("--quick", action="store_true", help="the quick preset (< 5 minutes)")

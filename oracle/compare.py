@@ -96,6 +96,28 @@ class Judgement:
     conventions: tuple[str, ...] = field(default=())
 
 
+class WorstOfPoints:
+    """For a case judged point by point (``judgements``, one per point): the point with the
+    most severe verdict, and that verdict and judgement, which stand for the case."""
+
+    judgements: list[Judgement]
+
+    @property
+    def worst_point(self) -> int:
+        return min(
+            range(len(self.judgements)),
+            key=lambda p: SEVERITY.index(self.judgements[p].verdict),
+        )
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judgements[self.worst_point].verdict
+
+    @property
+    def judgement(self) -> Judgement:
+        return self.judgements[self.worst_point]
+
+
 @dataclass(frozen=True)
 class Consensus:
     """What the references say about one quantity: a number (or interval) and its slack."""

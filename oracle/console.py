@@ -116,47 +116,18 @@ def finding(console: Console, title: str, result: CaseResult, shrunk: bool = Tru
         higher_order_finding(console, title, result, shrunk)
         return
     point = result.worst_point
-    judgement = result.judgement
     program = result.case.program
-    console.print()
-    identity = bug_id(result.case.family, judgement.verdict.value, program.to_json())
-    console.print(
-        f"[bold red]{title}[/] ({result.case.family}): [bold]{judgement.verdict}[/] (id {identity})"
-    )
-    console.print(judgement.explanation, highlight=False)
-    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
-    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
-    source = abridge(program.to_python(), SHOWN_LINES)
-    console.print(source, highlight=False, markup=False)
-    inputs = ", ".join(
-        f"{name} = {x!r}"
-        for name, x in zip(program.input_names(), result.case.points[point], strict=True)
-    )
-    console.print(f"at {inputs}", highlight=False)
+    identity = bug_id(result.case.family, result.judgement.verdict.value, program.to_json())
+    _heading(console, title, result.case.family, result, identity, point, shrunk)
     console.print(outcome_table(result, point))
-    for note in judgement.notes:
-        console.print(f"note: {note}", highlight=False)
+    _notes(console, result.judgement)
 
 
 def stateful_finding(console: Console, title: str, result: StatefulResult, shrunk: bool) -> None:
     """A stateful finding: the property, the program, and what each engine held after each
     step of the scenario."""
-    program = result.case.program
-    judgement = result.judgement
-    console.print()
-    console.print(
-        f"[bold red]{title}[/] ({result.case.family}, {result.property_name}): "
-        f"[bold]{judgement.verdict}[/] (id {result.bug_id})"
-    )
-    console.print(judgement.explanation, highlight=False)
-    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
-    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
-    console.print(abridge(program.to_python(), SHOWN_LINES), highlight=False, markup=False)
-    inputs = ", ".join(
-        f"{name} = {x!r}"
-        for name, x in zip(program.input_names(), result.case.points[0], strict=True)
-    )
-    console.print(f"at {inputs}", highlight=False)
+    kind = f"{result.case.family}, {result.property_name}"
+    _heading(console, title, kind, result, result.bug_id, 0, shrunk)
     console.print(f"scenario: {result.scenario}", highlight=False, markup=False)
     table = Table()
     for column in ("after", "quantity", "target", "torch", "tolerance"):
@@ -166,27 +137,14 @@ def stateful_finding(console: Console, title: str, result: StatefulResult, shrun
         numbers = ["-" if row[e] is None else repr(row[e]) for e in ("target", "torch")]
         table.add_row(row["after"], row["quantity"], *numbers, tolerance)
     console.print(table)
-    for note in judgement.notes:
-        console.print(f"note: {note}", highlight=False)
+    _notes(console, result.judgement)
 
 
 def higher_order_finding(console: Console, title: str, result, shrunk: bool) -> None:
     """A jvp or hessian finding: the program, the point (and direction), and per quantity
     the target's number, each reference's and the tolerance."""
-    program, point = result.case.program, result.worst_point
-    judgement = result.judgement
-    console.print()
-    heading = f"[bold red]{title}[/] ({result.family}): [bold]{judgement.verdict}[/]"
-    console.print(f"{heading} (id {result.bug_id})")
-    console.print(judgement.explanation, highlight=False)
-    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
-    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
-    console.print(abridge(program.to_python(), SHOWN_LINES), highlight=False, markup=False)
-    inputs = ", ".join(
-        f"{name} = {x!r}"
-        for name, x in zip(program.input_names(), result.case.points[point], strict=True)
-    )
-    console.print(f"at {inputs}", highlight=False)
+    point = result.worst_point
+    _heading(console, title, result.family, result, result.bug_id, point, shrunk)
     direction = getattr(result.case, "direction", None)
     if direction:
         console.print(f"along v = ({', '.join(map(repr, direction))})", highlight=False)
@@ -202,6 +160,26 @@ def higher_order_finding(console: Console, title: str, result, shrunk: bool) -> 
         tolerance = "-" if row.tolerance is None else f"{row.tolerance:.2g}"
         table.add_row(row.quantity, *cells, tolerance)
     console.print(table)
+    _notes(console, result.judgement)
+
+
+def _heading(console: Console, title: str, kind: str, result, identity: str, point: int, shrunk):
+    """What every finding starts with: title, verdict, explanation, program and point."""
+    program, judgement = result.case.program, result.judgement
+    console.print()
+    console.print(f"[bold red]{title}[/] ({kind}): [bold]{judgement.verdict}[/] (id {identity})")
+    console.print(judgement.explanation, highlight=False)
+    label = "minimal program" if shrunk else "program (as drawn, not shrunk)"
+    console.print(f"{label} ({len(program)} steps, {program.depth()} deep):")
+    console.print(abridge(program.to_python(), SHOWN_LINES), highlight=False, markup=False)
+    inputs = ", ".join(
+        f"{name} = {x!r}"
+        for name, x in zip(program.input_names(), result.case.points[point], strict=True)
+    )
+    console.print(f"at {inputs}", highlight=False)
+
+
+def _notes(console: Console, judgement) -> None:
     for note in judgement.notes:
         console.print(f"note: {note}", highlight=False)
 

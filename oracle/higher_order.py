@@ -92,6 +92,7 @@ from oracle.compare import (
     UNIT_ROUNDOFF,
     Judgement,
     Verdict,
+    WorstOfPoints,
 )
 from oracle.exact import (
     Analysis,
@@ -243,7 +244,7 @@ class Row:
 
 
 @dataclass
-class HigherOrderResult:
+class HigherOrderResult(WorstOfPoints):
     """A ``jvp`` or ``hessian`` case: what every engine returned, and the verdict per point.
 
     Shaped like :class:`oracle.runner.CaseResult` where the campaign reads it (``case``,
@@ -260,20 +261,6 @@ class HigherOrderResult:
     @property
     def family(self) -> str:
         return self.case.family
-
-    @property
-    def worst_point(self) -> int:
-        return min(
-            range(len(self.judgements)), key=lambda p: SEVERITY.index(self.judgements[p].verdict)
-        )
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.judgements[self.worst_point].verdict
-
-    @property
-    def judgement(self) -> Judgement:
-        return self.judgements[self.worst_point]
 
     @property
     def bug_id(self) -> str:

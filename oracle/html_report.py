@@ -380,6 +380,11 @@ def _case(title: str, entry: dict, case: dict) -> dict:
         )
     if "calls" in case:  # a stateful case: a row per reading, after each step of its scenario
         rows = [_stateful_row(row) for row in case["calls"]]
+    columns = list(engines)
+    if "quantities" in case:  # a jvp or hessian case: a row per quantity (J v, d2/dx0dx1...)
+        columns = report.higher_order_engines(case)
+        rows = [_higher_order_row(row, columns) for row in case["quantities"]]
+    direction = case.get("direction")  # a jvp case's
     return {
         "title": title,
         "unit": report.entry_label(entry),
@@ -391,10 +396,20 @@ def _case(title: str, entry: dict, case: dict) -> dict:
         "steps": _plural(case["steps"], "step"),
         "program": abridge(case["program_python"], SHOWN_LINES),
         "point": [(name, _coordinate(x)) for name, x in zip(names, case["point"], strict=True)],
-        "engines": list(engines),
+        "direction": None if direction is None else ", ".join(map(str, direction)),
+        "engines": columns,
         "rows": rows,
         "notes": list(case.get("notes", [])),
         "ill_conditioned": case.get("ill_conditioned"),
+    }
+
+
+def _higher_order_row(row: dict, engines: list[str]) -> dict:
+    return {
+        "quantity": row["quantity"],
+        "cells": ["-" if row.get(e) is None else str(row[e]) for e in engines],
+        "tolerance": "-" if row["tolerance"] is None else report.short_number(row["tolerance"]),
+        "flagged": False,
     }
 
 

@@ -650,11 +650,17 @@ def higher_order_section(data: dict) -> list[str]:
     return lines
 
 
+def higher_order_engines(case: dict) -> list[str]:
+    """The engines of a jvp or hessian case's quantity rows: the target, then the references."""
+    rows = case["quantities"]
+    return [key for key in rows[0] if key not in ("quantity", "tolerance")] if rows else []
+
+
 def higher_order_table(case: dict) -> list[str]:
     """A jvp or hessian case's table: per quantity, the target's number, each reference's and
     the tolerance (for the jvp unit, after the direction it was taken along)."""
     rows = case["quantities"]
-    engines = [key for key in rows[0] if key not in ("quantity", "tolerance")] if rows else []
+    engines = higher_order_engines(case)
     lines = []
     if "direction" in case:
         direction = ", ".join(repr(v) for v in case["direction"])

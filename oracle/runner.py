@@ -43,7 +43,7 @@ from hypothesis.errors import Flaky, HypothesisWarning
 
 from oracle import conventions, higher_order, stateful
 from oracle import references as reference_registry
-from oracle.compare import SEVERITY, Judgement, Verdict, judge
+from oracle.compare import Judgement, Verdict, WorstOfPoints, judge
 from oracle.coverage import Coverage
 from oracle.determinism import fixed_constants, seeded_test
 from oracle.exact import Analysis, NotApplicable, analyze
@@ -158,27 +158,12 @@ class Settings:
 
 
 @dataclass
-class CaseResult:
+class CaseResult(WorstOfPoints):
     case: Case
     target: list[Outcome]
     references: dict[str, list[Outcome]]
     analyses: list[Analysis | None]
     judgements: list[Judgement]
-
-    @property
-    def worst_point(self) -> int:
-        return min(
-            range(len(self.judgements)),
-            key=lambda p: SEVERITY.index(self.judgements[p].verdict),
-        )
-
-    @property
-    def verdict(self) -> Verdict:
-        return self.judgements[self.worst_point].verdict
-
-    @property
-    def judgement(self) -> Judgement:
-        return self.judgements[self.worst_point]
 
 
 @dataclass
@@ -389,9 +374,7 @@ class Campaign:
         """A property of the stateful family, or why the target cannot run it."""
         reason = stateful.not_applicable(self.target, unit.property_name)
         if reason is not None:
-            result.not_applicable = reason
-            result.notes.append(f"not applicable: {reason}")
-            return result
+            return _not_applicable(result, reason)
         check = stateful.PropertyCheck(
             unit.property_name, self.target, self.settings.time_limit, result.timing
         )
@@ -403,9 +386,7 @@ class Campaign:
         """The jvp or hessian unit (oracle.higher_order), or why the target cannot run it."""
         reason = higher_order.not_applicable(self.target, unit.family)
         if reason is not None:
-            result.not_applicable = reason
-            result.notes.append(f"not applicable: {reason}")
-            return result
+            return _not_applicable(result, reason)
         check = higher_order.HigherOrderCheck(
             unit.family,
             self.target,
@@ -556,6 +537,13 @@ def chosen_ops(target: Target, settings: Settings) -> tuple[str, ...]:
             + "; ".join(f"{op}: {target.unsupported_ops.get(op, '?')}" for op in missing)
         )
     return tuple(settings.ops)
+
+
+def _not_applicable(result: UnitResult, reason: str) -> UnitResult:
+    """``result`` marked as a unit the target cannot run, with the reason (never run then)."""
+    result.not_applicable = reason
+    result.notes.append(f"not applicable: {reason}")
+    return result
 
 
 def _keep_notable(result: UnitResult, outcome: CaseResult) -> None:

@@ -287,7 +287,10 @@ def test_a_finding_shows_the_program_the_direction_and_every_quantity(tmp_path):
     assert "## Bug 1 (jvp): target bug" in markdown
     assert "Direction v = (1.0)." in markdown
     assert "| J v | " in markdown and "| ∇f · v (rev) | " in markdown
-    assert "J v: target" in html_report.render(data)
+    page = html_report.render(data)
+    assert "J v: target" in page and "<code>v = (1.0)</code>" in page
+    # The outcome table has a row per quantity, the reverse-mode projection among them.
+    assert '<th scope="row">∇f · v (rev)</th>' in page
     assert "Bug 1 (jvp): target bug on J v" in report.summary(data)
     assert repro.write_all(data, target.name, tmp_path) == []  # a first-order script shows nothing
     buffer = io.StringIO()
