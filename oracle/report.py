@@ -410,6 +410,8 @@ def summary(data: dict) -> str:
     warnings = sum(len(entry["warnings"]) for entry in data["families"])
     if warnings:
         lines += ["", f"{warnings} warning{'s' if warnings != 1 else ''}: see the full report."]
+    for table in convention_tables(data):
+        lines += ["", *_summary_conventions(table)]
     unsupported = data["target"]["unsupported_ops"]
     if unsupported:
         lines += ["", "Not supported, so not tested:"]
@@ -573,6 +575,24 @@ def convention_tables(data: dict) -> list[dict]:
             {"unit": entry_label(entry), "rows": rows, "drawn": list(conventions["drawn"].items())}
         )
     return tables
+
+
+def _summary_conventions(table: dict) -> list[str]:
+    """An edge unit's convention profile in a line, and the rows that do not follow both
+    references (the ones a reader of a CI summary needs)."""
+    rows = table["rows"]
+    differing = [row for row in rows if row["verdict"] != "follows both"]
+    lines = [
+        f"Conventions at kinks ({table['unit']}): {len(rows) - len(differing)} of {len(rows)} "
+        "special points follow both torch and jax."
+    ]
+    for row in differing:
+        verdict = f"**{row['verdict']}**" if row["bug"] else row["verdict"]
+        lines.append(
+            f"- {_code(row['label'])}: target {row['target']}, torch {row['torch']}, "
+            f"jax {row['jax']}: {verdict}"
+        )
+    return lines
 
 
 def _return_expression(source: str) -> str:

@@ -337,6 +337,16 @@ def test_the_committed_edge_reports_show_abs_zero_as_a_convention_difference():
         assert data["exit_code"] == 0
 
 
+def test_the_ci_summary_lists_the_rows_that_do_not_follow_both():
+    committed = Path(__file__).parents[2] / "reports" / "oracle" / "jax-edge.json"
+    text = report.summary(results.read(committed))
+    assert "Conventions at kinks (edge): 12 of 18 special points follow both" in text
+    assert "- `abs'(0)`: target 1.0, torch 0.0, jax 1.0: follows jax" in text
+    bug_row = "- `(x ** 0)' at 0`: target nan, torch 0.0, jax nan: **outside the interval: bug**"
+    assert bug_row in text
+    assert "`relu'(0)`" not in text  # it follows both
+
+
 def test_with_strict_a_bug_row_joins_the_bugs_when_no_drawn_case_found_it():
     engine = f"{PLANTED / 'bug_relu_slope_two_at_zero.py'}:Value"
     unit = edge_unit(engine, ("add", "mul", "relu"), strict=True, examples=1)
