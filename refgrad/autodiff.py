@@ -91,9 +91,12 @@ def _gradient(graph, root, builder, mapped, varies) -> list[Node]:
     return gradients
 
 
-def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
+def forward(
+    graph: Graph, output: int = 0, tangent_prefix: str = "t_", keep_outputs: bool = False
+) -> Graph:
     """Inputs of ``graph`` plus one tangent input per input; outputs: the chosen output and
-    its directional derivative along the tangents (a JVP).
+    its directional derivative along the tangents (a JVP). With ``keep_outputs``, every output
+    of ``graph`` comes first (a traced function's guards among them), then the derivative.
 
     For a scalar op the local linear map is its own transpose, so the same per-operand rules
     that pull a cotangent back push a tangent forward: ``t_out = sum(rule_i(t_i, ...))``.
@@ -118,8 +121,12 @@ def forward(graph: Graph, output: int = 0, tangent_prefix: str = "t_") -> Graph:
             tangents[id(node)] = total
     root = mapped[graph.outputs[output].index]
     tangent = tangents.get(id(root)) or builder.constant(0.0)
-    name = _output_names(graph)[output]
-    return builder.build([root, tangent], (name, f"jvp({name})"))
+    names = _output_names(graph)
+    jvp_name = f"jvp({names[output]})"
+    if keep_outputs:
+        kept = [mapped[node.index] for node in graph.outputs]
+        return builder.build([*kept, tangent], (*names, jvp_name))
+    return builder.build([root, tangent], (names[output], jvp_name))
 
 
 def _copy(graph: Graph, builder: GraphBuilder) -> tuple[GraphBuilder, list[Node]]:

@@ -121,13 +121,15 @@ class _Staged:
             if hasattr(run, "source")
         ]
 
-    def __call__(self, args, kwargs, positions):
+    def __call__(self, args, kwargs, positions, extra: tuple[float, ...] = ()):
+        """The staged result at ``args``; ``extra`` are inputs of the staged graph after the
+        differentiated arguments (the tangents of a JVP), passed through as they are."""
         key = _cache_key(args, kwargs, positions)
         if self.escaped or _nesting_depth > 0 or key is None:
-            return self._eagerly(args, kwargs, positions)
+            return self._eagerly(args, kwargs, positions, extra)
         inputs = [_as_input(args[position], position) for position in positions]
         for expected, _, call in self.specialisations.get(key, ()):
-            result = self._unpack(call(*inputs), expected, len(positions))
+            result = self._unpack(call(*inputs, *extra), expected, len(positions))
             if result is not None:
                 return result
         with collector_paused():
@@ -141,19 +143,19 @@ class _Staged:
                 TraceEscapeWarning,
                 stacklevel=3,
             )
-            return self._eagerly(args, kwargs, positions)
+            return self._eagerly(args, kwargs, positions, extra)
         expected = tuple(guard.expected for guard in traced.guards)
         with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
             run = self.build(self._differentiate(traced.graph))
         # Inputs are floats already (_as_input): skip the argument checks of run's __call__.
         call = getattr(run, "unchecked", run)
         self.specialisations.setdefault(key, []).append((expected, run, call))
-        result = self._unpack(call(*inputs), expected, len(positions))
+        result = self._unpack(call(*inputs, *extra), expected, len(positions))
         if result is None:  # only if a comparison gave a different answer on the same floats
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
 
-    # What is staged: value and gradient. _StagedHessian overrides these three.
+    # What is staged: value and gradient. _StagedHessian and _StagedJvp override these three.
 
     def _differentiate(self, traced: Graph) -> Graph:
         return gradient_graph(traced, self.passes)
@@ -162,7 +164,7 @@ class _Staged:
     def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
         return _unpack(outputs, expected, n_inputs)
 
-    def _eagerly(self, args, kwargs, positions):
+    def _eagerly(self, args, kwargs, positions, extra):
         return _eager(self.f, args, kwargs, positions)
 
 
@@ -179,14 +181,14 @@ class _StagedHessian(_Staged):
 
     @staticmethod
     def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
-        if any((g != 0.0) != want for g, want in zip(outputs[1:], expected, strict=False)):
+        if not _guards_hold(outputs, expected):
             return None
         entries = outputs[len(outputs) - n_inputs * n_inputs :]
         return tuple(
             tuple(entries[row * n_inputs : (row + 1) * n_inputs]) for row in range(n_inputs)
         )
 
-    def _eagerly(self, args, kwargs, positions):
+    def _eagerly(self, args, kwargs, positions, extra):
         return _eager_hessian(self.f, args, kwargs, positions)
 
 
@@ -259,55 +261,30 @@ def _tangent(number: object, position: int) -> float:
     return float(number)
 
 
-class _StagedJvp:
+class _StagedJvp(_Staged):
     """``jvp`` in the static and compiled modes: the traced graph turned by
-    ``autodiff.forward`` into one computing the value and the directional derivative (tangent
-    inputs after the primal ones), dead code removed, and run by ``build``.
-
-    Specialisations are cached per number of arguments and per path, as for gradients: where
-    the function made comparisons while traced, the traced graph also runs at each call to
-    check that they come out the same (else the function is traced again). A function whose
-    trace escapes runs eagerly from then on, after one TraceEscapeWarning.
-    """
-
-    def __init__(self, f: Callable, build: Callable[[Graph], Callable[..., tuple]]) -> None:
-        self.f = f
-        self.build = build
-        # argument count -> [(guard outcomes, guard checker or None, the JVP's call)]
-        self.specialisations: dict[int, list[tuple[tuple[bool, ...], object, Callable]]] = {}
-        self.escaped: str | None = None
+    ``autodiff.forward`` into one that computes the value, the guards and the directional
+    derivative (the tangents are inputs after the primal ones), dead code removed, and run by
+    ``build``, with the guards, caching per path and eager fallback of :class:`_Staged`."""
 
     def __call__(self, primals, tangents):
-        if self.escaped or _nesting_depth > 0:
-            return _eager_jvp(self.f, primals, tangents)
-        inputs = [_as_input(primal, position) for position, primal in enumerate(primals)]
-        directions = [_tangent(t, position) for position, t in enumerate(tangents)]
-        for expected, checker, call in self.specialisations.get(len(inputs), ()):
-            if checker is None or _guards_hold(checker(*inputs), expected):
-                return tuple(call(*inputs, *directions))
-        positions = tuple(range(len(inputs)))
-        with collector_paused():
-            traced = trace(self.f, inputs, {}, positions)
-        if traced.escaped:
-            self.escaped = traced.escaped
-            warnings.warn(
-                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad runs its jvp "
-                "eagerly from now on",
-                TraceEscapeWarning,
-                stacklevel=3,
-            )
-            return _eager_jvp(self.f, primals, tangents)
-        expected = tuple(guard.expected for guard in traced.guards)
-        with collector_paused():
-            run = self.build(dce.run(forward(traced.graph, output=0)).graph)
-            checker = self.build(traced.graph) if expected else None
-        call = getattr(run, "unchecked", run)
-        self.specialisations.setdefault(len(inputs), []).append((expected, checker, call))
-        return tuple(call(*inputs, *directions))
+        directions = tuple(_tangent(t, position) for position, t in enumerate(tangents))
+        every_input = tuple(range(len(primals)))
+        return super().__call__(primals, {}, every_input, directions)
+
+    def _differentiate(self, traced: Graph) -> Graph:
+        return dce.run(forward(traced, output=0, keep_outputs=True)).graph
+
+    @staticmethod
+    def _unpack(outputs: tuple, expected: tuple[bool, ...], n_inputs: int):
+        return (outputs[0], outputs[-1]) if _guards_hold(outputs, expected) else None
+
+    def _eagerly(self, args, kwargs, positions, extra):
+        return _eager_jvp(self.f, args, extra)
 
 
 def _guards_hold(outputs: tuple, expected: tuple[bool, ...]) -> bool:
-    """Do the guard outputs (after the value) of a traced graph come out as ``expected``?"""
+    """Do the guard outputs (after the value) of a staged graph come out as ``expected``?"""
     guards = outputs[1 : 1 + len(expected)]
     return all((g != 0.0) == want for g, want in zip(guards, expected, strict=True))
 
@@ -434,10 +411,9 @@ def gradient_graph(traced: Graph, passes: Sequence[Pass] | None = None) -> Graph
 
 def _unpack(outputs: tuple, expected: tuple[bool, ...], n_gradients: int):
     """(value, gradients) if the guard outputs match ``expected``, else None."""
-    if expected:  # (a function without comparisons has nothing to check: the common case)
-        guards = outputs[1 : 1 + len(expected)]
-        if any((g != 0.0) != want for g, want in zip(guards, expected, strict=True)):
-            return None
+    # (A function without comparisons has nothing to check: the common case, kept fast.)
+    if expected and not _guards_hold(outputs, expected):
+        return None
     return outputs[0], outputs[len(outputs) - n_gradients :]
 
 

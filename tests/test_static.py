@@ -85,6 +85,16 @@ def test_forward_mode_is_the_directional_derivative():
     assert jvp == pytest.approx(2.0 * dx + 0.5 * dy, rel=1e-15)
 
 
+def test_forward_mode_can_keep_every_output_before_the_derivative():
+    # (how the staged jvp keeps a traced function's guards beside its value)
+    graph = reverse(small_graph())  # three outputs: out, dout/dx, dout/dy
+    kept = forward(graph, output=0, keep_outputs=True).verify()
+    assert kept.output_names == ("out", "dout/dx", "dout/dy", "jvp(out)")
+    just_one = interpret(forward(graph, output=0), (0.7, -1.3, 2.0, 0.5))
+    every = interpret(kept, (0.7, -1.3, 2.0, 0.5))
+    assert every[:3] == interpret(graph, (0.7, -1.3)) and every[3] == just_one[1]
+
+
 def test_reverse_twice_gives_the_hessian():
     gradient_graph = reverse(small_graph())
     rows = [interpret(reverse(gradient_graph, output=i), (0.7, -1.3))[3:] for i in (1, 2)]
