@@ -148,12 +148,7 @@ def higher_order_finding(console: Console, title: str, result, shrunk: bool) -> 
     direction = getattr(result.case, "direction", None)
     if direction:
         console.print(f"along v = ({', '.join(map(repr, direction))})", highlight=False)
-    table = Table()
-    table.add_column("")
-    table.add_column("target", style="bold", overflow="fold")
-    for name in result.references:
-        table.add_column(name, overflow="fold")
-    table.add_column("tolerance")
+    table = _engines_table(result.references)
     for row in result.rows[point]:
         numbers = [row.target, *(row.references.get(name) for name in result.references)]
         cells = ["-" if number is None else repr(number) for number in numbers]
@@ -184,15 +179,22 @@ def _notes(console: Console, judgement) -> None:
         console.print(f"note: {note}", highlight=False)
 
 
-def outcome_table(result: CaseResult, point: int) -> Table:
-    program = result.case.program
-    analysis = result.analyses[point]
+def _engines_table(references) -> Table:
+    """An empty table with a column per quantity's name, the target, each reference and the
+    tolerance."""
     table = Table()
     table.add_column("")
     table.add_column("target", style="bold", overflow="fold")
-    for name in result.references:
+    for name in references:
         table.add_column(name, overflow="fold")
     table.add_column("tolerance")
+    return table
+
+
+def outcome_table(result: CaseResult, point: int) -> Table:
+    program = result.case.program
+    analysis = result.analyses[point]
+    table = _engines_table(result.references)
     bounds = analysis.bounds if analysis is not None else None
     outcomes = [result.target[point], *(o[point] for o in result.references.values())]
     for index, name in enumerate(quantity_names(program.n_inputs)):

@@ -10,7 +10,6 @@ Campaigns here run few examples: these bugs show in the first programs drawn.
 import io
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from oracle.compare import Verdict
 from oracle.program import Const, Program, Step
 from oracle.references import load_higher
 from oracle.runner import Campaign, Settings, Unit
+from tests.quality.catalog import adapter_module
 
 pytest_plugins = ["pytester"]
 
@@ -74,10 +74,7 @@ def test_correct_engines_pass_both_units(spec):
 @pytest.fixture(scope="module", params=PLANTED, ids=lambda path: path.stem)
 def planted(request):
     """The adapter file's module, loaded as ``oracle check FILE:target`` loads it."""
-    pytest.importorskip(LIBRARY[request.param.stem])
-    target = targets.load(f"{request.param}:target")
-    [module] = [m for m in list(sys.modules.values()) if getattr(m, "target", None) is target]
-    return module
+    return adapter_module(request.param, LIBRARY[request.param.stem])
 
 
 def test_every_planted_engine_is_listed():

@@ -109,3 +109,19 @@ def _names() -> list[str]:
 
 
 ENGINES: tuple[Engine, ...] = tuple(_record(name) for name in _names())
+
+
+def adapter_module(path: Path, library: str):
+    """The adapter file at ``path`` (a protocol adapter with a planted bug, exposing
+    ``target``), loaded as ``oracle check FILE:target`` loads it; skipped without ``library``.
+
+    The loader keeps the file's module in ``sys.modules``: the one holding this target is it.
+    """
+    import pytest
+
+    from oracle import targets
+
+    pytest.importorskip(library)
+    target = targets.load(f"{path}:target")
+    [module] = [m for m in list(sys.modules.values()) if getattr(m, "target", None) is target]
+    return module

@@ -10,7 +10,6 @@ value-protocol classes; the oracle loads them as ``oracle check path/to/adapter.
 """
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from oracle import references, targets
 from oracle.compare import Verdict
 from oracle.runner import Campaign, Settings
-from tests.quality.catalog import KINDS
+from tests.quality.catalog import KINDS, adapter_module
 
 ADAPTERS = sorted((Path(__file__).parent / "engines" / "protocols").glob("bug_*.py"))
 LIBRARY = {"bug_autograd_sin_vjp": "autograd", "bug_torch_sigmoid_function": "torch"}
@@ -29,11 +28,7 @@ WITNESS_GAP = 1e-3  # witnesses are off by more than this (relative)
 @pytest.fixture(scope="module", params=ADAPTERS, ids=lambda path: path.stem)
 def adapter(request):
     """The adapter file's module, loaded as ``oracle check FILE:target`` loads it."""
-    pytest.importorskip(LIBRARY[request.param.stem])
-    target = targets.load(f"{request.param}:target")
-    # The loader keeps the file's module in sys.modules; find the one holding this target.
-    [module] = [m for m in list(sys.modules.values()) if getattr(m, "target", None) is target]
-    return module
+    return adapter_module(request.param, LIBRARY[request.param.stem])
 
 
 def test_every_adapter_is_listed():
