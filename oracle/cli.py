@@ -376,22 +376,17 @@ def run_passes(arguments) -> int:
 def convention_lines(data: dict) -> list[str]:
     """The edge units' convention tables (see :mod:`oracle.conventions`), short: the special
     points where the target does not simply follow both torch and jax."""
-    from oracle.report import convention_tables
+    from oracle.report import convention_profile, convention_tables
 
     lines = []
     for table in convention_tables(data):
-        rows = table["rows"]
-        same = sum(row["verdict"] == "follows both" for row in rows)
-        lines.append(
-            f"conventions at kinks ({table['unit']}): {same} of {len(rows)} special points "
-            "follow both torch and jax"
-        )
-        for row in rows:
-            if row["verdict"] != "follows both":
-                lines.append(
-                    f"  {row['label']}: target {row['target']}, torch {row['torch']}, "
-                    f"jax {row['jax']}, interval {row['interval']}: {row['verdict']}"
-                )
+        sentence, differing = convention_profile(table)
+        lines.append(sentence)
+        lines += [
+            f"  {row['label']}: target {row['target']}, torch {row['torch']}, "
+            f"jax {row['jax']}, interval {row['interval']}: {row['verdict']}"
+            for row in differing
+        ]
     return lines
 
 

@@ -577,15 +577,21 @@ def convention_tables(data: dict) -> list[dict]:
     return tables
 
 
-def _summary_conventions(table: dict) -> list[str]:
-    """An edge unit's convention profile in a line, and the rows that do not follow both
-    references (the ones a reader of a CI summary needs)."""
+def convention_profile(table: dict) -> tuple[str, list[dict]]:
+    """An edge unit's convention table in a sentence (how many special points follow both
+    torch and jax), and the rows that do not: what a short summary shows."""
     rows = table["rows"]
     differing = [row for row in rows if row["verdict"] != "follows both"]
-    lines = [
-        f"Conventions at kinks ({table['unit']}): {len(rows) - len(differing)} of {len(rows)} "
-        "special points follow both torch and jax."
-    ]
+    sentence = (
+        f"conventions at kinks ({table['unit']}): {len(rows) - len(differing)} of {len(rows)} "
+        "special points follow both torch and jax"
+    )
+    return sentence, differing
+
+
+def _summary_conventions(table: dict) -> list[str]:
+    sentence, differing = convention_profile(table)
+    lines = [f"{sentence[0].upper()}{sentence[1:]}."]
     for row in differing:
         verdict = f"**{row['verdict']}**" if row["bug"] else row["verdict"]
         lines.append(
