@@ -21,7 +21,7 @@ The third copies a run's headline (default ``reports/latest/``) into README.md, 
 ``bench-headline`` markers; a test keeps that copy in sync with the committed run.
 
 For other front ends (``oracle bench``, ``oracle report``): :func:`run_suite`,
-:func:`write_report` and :func:`is_suite_json`.
+:func:`write_report` (``oracle.bench`` tells a suite file from an oracle result file).
 """
 
 from __future__ import annotations
@@ -106,15 +106,6 @@ def write_report(json_path: Path, out: Path | None = None) -> list[Path]:
     written[0].write_text(suite_report.markdown(run), encoding="utf-8")
     written[1].write_text(suite_report.html(run), encoding="utf-8")
     return written + write_plots(run, out)
-
-
-def is_suite_json(path: Path) -> bool:
-    """Whether ``path`` holds a suite run (so ``oracle report`` can tell it from its own
-    result files)."""
-    try:
-        return suite_report.is_suite_data(json.loads(Path(path).read_text()))
-    except (OSError, json.JSONDecodeError):
-        return False
 
 
 def _print_targets(json_path: Path) -> None:

@@ -224,10 +224,6 @@ def _eager_jvp(f, primals, tangents):
     """
     if _nesting_depth > 0:
         raise ValueError("jvp cannot run inside another refgrad transform (it does not nest)")
-    if len(tangents) != len(primals):
-        raise ValueError(
-            f"jvp needs one tangent per primal: {len(primals)} primals, {len(tangents)} tangents"
-        )
     with collector_paused():
         leaves = [_variable(primal, position) for position, primal in enumerate(primals)]
         tangent_of = {leaf: _tangent(tangents[i], i) for i, leaf in enumerate(leaves)}

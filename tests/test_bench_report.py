@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import suite, suite_report
+from oracle import bench
 
 ROOT = Path(__file__).parents[1]
 FIXTURE = Path(__file__).parent / "data" / "bench_suite_small.json"
@@ -119,7 +120,7 @@ def test_a_file_that_is_not_a_suite_run_is_refused_clearly(tmp_path):
     other.write_text(json.dumps({"format": "refgrad-oracle-result", "benchmarks": []}))
     with pytest.raises(suite_report.ReportError, match="not a benchmark-suite result"):
         suite_report.load(other)
-    assert suite.is_suite_json(FIXTURE) and not suite.is_suite_json(other)
+    assert bench.is_benchmark_run(FIXTURE) and not bench.is_benchmark_run(other)
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.suite", "report", str(other)],
         cwd=ROOT,
