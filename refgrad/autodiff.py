@@ -75,13 +75,16 @@ def _gradient(graph, root, builder, mapped, varies) -> list[Node]:
         if g is None or op is None:  # nothing flows here; or an input: keep its gradient
             continue
         operands = node.operands
-        mapped_operands = [mapped[operand.index] for operand in operands]
         out = mapped[node.index]
+        if len(operands) == 2:  # (not a comprehension: that is a call in CPython 3.11)
+            arguments = (ops, g, mapped[operands[0].index], mapped[operands[1].index], out)
+        else:
+            arguments = (ops, g, *(mapped[operand.index] for operand in operands), out)
         for rule, operand in zip(op.vjp, operands, strict=True):
             position = operand.index
             if rule is None or not varies[position]:
                 continue
-            contribution = rule(ops, g, *mapped_operands, out)
+            contribution = rule(*arguments)
             previous = cotangents[position]
             cotangents[position] = contribution if previous is None else add(previous, contribution)
     gradients = []
@@ -135,7 +138,13 @@ def _copy(graph: Graph, builder: GraphBuilder) -> tuple[GraphBuilder, list[Node]
     for node in graph.nodes:
         op = node.op
         if op is not None:
-            mapped.append(builder.apply(op, *[mapped[operand.index] for operand in node.operands]))
+            operands = node.operands  # (not a comprehension: that is a call in CPython 3.11)
+            if len(operands) == 2:
+                mapped.append(
+                    builder.apply(op, mapped[operands[0].index], mapped[operands[1].index])
+                )
+            else:
+                mapped.append(builder.apply(op, *(mapped[operand.index] for operand in operands)))
         elif node.name is not None:
             mapped.append(builder.input(node.name))
         else:

@@ -53,6 +53,7 @@ NumPy is imported only when a NumPy function is compiled, never by ``import refg
 
 from __future__ import annotations
 
+import dis
 import functools
 import itertools
 import keyword
@@ -61,11 +62,13 @@ import math
 import numbers
 import re
 import struct
+import types
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from refgrad import bytecode
 from refgrad.graph import Graph, GraphError, Node
 from refgrad.memory import MemoryPlan, needed_nodes_and_uses, plan_memory
 from refgrad.ops import OPS, Op
@@ -115,11 +118,19 @@ _NUMPY = _Target(numpy_template, frozenset({"np"}))
 
 
 @dataclass(frozen=True)
-class _Generated:
-    source: str
+class _Layout:
+    """How a graph becomes code, decided once for both writers (source text and bytecode):
+    which nodes are computed, which are written inside their reader's expression, which slot
+    holds each of the others, and the parameter and constant names."""
+
+    graph: Graph
+    name: str
+    forms: dict[Op, _Form]
+    needed: list[bool]
+    inlined: frozenset[int]
     plan: MemoryPlan
     parameters: tuple[str, ...]
-    constants: dict[str, float]  # the names inf, nan, ... that the source reads
+    constants: dict[str, float]  # the names inf, nan, ... that the code reads
 
 
 def python_source(graph: Graph, name: str = "compiled") -> str:
@@ -129,7 +140,7 @@ def python_source(graph: Graph, name: str = "compiled") -> str:
     of floats, one per output. It reads the names ``_<op>`` (each op's ``forward``), ``inf``
     and ``nan``; :func:`compile_python` binds them.
     """
-    return _generate(graph, name, _PYTHON).source
+    return _source(_layout(graph, name, _PYTHON))
 
 
 def numpy_source(graph: Graph, name: str = "compiled") -> str:
@@ -138,10 +149,10 @@ def numpy_source(graph: Graph, name: str = "compiled") -> str:
     Outputs that do not depend on an input come back as numbers (or 0-d arrays);
     :func:`compile_numpy`'s wrapper broadcasts them to the batch length.
     """
-    return _generate(graph, name, _NUMPY).source
+    return _source(_layout(graph, name, _NUMPY))
 
 
-def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
+def _layout(graph: Graph, name: str, target: _Target) -> _Layout:
     constants = _constant_names(graph)
     reserved = target.global_names | set(constants)
     if not name.isidentifier() or keyword.iskeyword(name) or name in reserved:
@@ -153,17 +164,21 @@ def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
         graph, inlined=inlined, skip_dead=True, slot_inputs=False, needed=needed, uses=uses
     )
     parameters = _parameter_names(graph, reserved)
+    return _Layout(graph, name, forms, needed, inlined, plan, parameters, constants)
+
+
+def _source(layout: _Layout) -> str:
+    """The layout written as Python source: one line per statement."""
+    graph, inlined, forms, needed = layout.graph, layout.inlined, layout.forms, layout.needed
     # How each node is read: its parameter, literal, slot or (if inlined) its expression,
     # with how tightly that expression binds (see _Form) to parenthesize it where needed.
-    texts = {
-        node.index: parameter for node, parameter in zip(graph.inputs, parameters, strict=True)
-    }
+    texts = dict(zip((node.index for node in graph.inputs), layout.parameters, strict=True))
     bindings: dict[int, int] = {}
     # An inlined comparison also as the bare test (`s1 <= 0.0`), for a reader that only
     # tests its truth: `(0.0 if s1 <= 0.0 else g)`, not `(0.0 if (1.0 if ...) else g)`.
     conditions: dict[int, str] = {}
-    slot_of = plan.slot_of
-    lines = [f"def {name}({', '.join(parameters)}):"]
+    slot_of = layout.plan.slot_of
+    lines = [f"def {layout.name}({', '.join(layout.parameters)}):"]
     for node in graph.nodes:
         index = node.index
         if node.op is None:
@@ -187,7 +202,85 @@ def _generate(graph: Graph, name: str, target: _Target) -> _Generated:
         lines.append(f"    # returns: {', '.join(names)}")
     results = [texts[node.index] for node in graph.outputs]
     lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
-    return _Generated("\n".join(lines) + "\n", plan, parameters, constants)
+    return "\n".join(lines) + "\n"
+
+
+def _assemble(layout: _Layout, filename: str) -> types.CodeType:
+    """The layout written straight as bytecode (see refgrad.bytecode): the code object that
+    compiling :func:`_source`'s text gives, line numbers included, without ``compile()``.
+
+    Raises bytecode.Unsupported where an op's template holds an instruction the assembler
+    does not write.
+    """
+    graph, inlined, needed = layout.graph, layout.inlined, layout.needed
+    function = bytecode.Function(layout.name, layout.parameters, filename)
+    bind = function.bind
+    templates = {
+        op: bind(bytecode.template(f.template, op.arity)) for op, f in layout.forms.items()
+    }
+    # An inlined comparison read only for its truth is its bare test (see _source).
+    tests = {op: form.tests for op, form in layout.forms.items()}
+    conditions = {
+        op: bind(bytecode.template(form.condition, op.arity))
+        for op, form in layout.forms.items()
+        if form.condition is not None
+    }
+    # How each node is read, as (code, stack depth): a load; for an inlined node, its
+    # operands' expressions (its own is made where its reader decides: value or bare test).
+    # Lists by node index: this loop runs per node.
+    codes: list = [None] * len(graph.nodes)
+    for node, parameter in zip(graph.inputs, layout.parameters, strict=True):
+        codes[node.index] = function.local(parameter)
+    slot_names = [f"s{slot}" for slot in range(layout.plan.slot_count)]
+    slot_of = layout.plan.slot_of
+    apply, assign, local = function.apply, function.assign, function.local
+    line = 1
+    for node in graph.nodes:
+        index = node.index
+        op = node.op
+        if op is None:
+            if node.name is None:
+                codes[index] = _constant_code(function, node.value)
+            continue
+        if not needed[index]:
+            continue
+        operands = []
+        for position, operand in enumerate(node.operands):
+            at = operand.index
+            if at not in inlined:
+                operands.append(codes[at])
+            elif position in tests[op] and operand.op in conditions:
+                operands.append(apply(conditions[operand.op], codes[at]))
+            else:
+                operands.append(apply(templates[operand.op], codes[at]))
+        if index in inlined:
+            codes[index] = operands  # until its reader makes its expression
+        else:
+            slot = slot_names[slot_of[index]]
+            line += 1
+            assign(slot, apply(templates[op], operands), line)
+            codes[index] = local(slot)
+    line += 1 + bool(graph.output_names)  # the "# returns:" comment takes a line
+    outputs = graph.outputs
+    folded = None  # CPython folds a tuple of constant literals into one constant
+    if all(node.is_constant and math.isfinite(node.value) for node in outputs):
+        folded = tuple(node.value for node in outputs)
+    return function.finish([codes[node.index] for node in outputs], line, folded)
+
+
+_UNARY_NEGATIVE = bytecode.instruction(dis.opmap["UNARY_NEGATIVE"])
+
+
+def _constant_code(function: bytecode.Function, number: float) -> tuple[bytes, int]:
+    """How :func:`_literal` reads ``number``: a constant, or a name for inf and nan."""
+    if math.isnan(number):
+        return function.global_(_nan_name(number))
+    if math.isinf(number):
+        load = function.global_("inf")
+        return (
+            load if number > 0 else (load[0] + bytecode.instruction(dis.opmap["UNARY_NEGATIVE"]), 1)
+        )
+    return function.constant(number)
 
 
 def _ops_of(graph: Graph) -> list[Op]:
@@ -243,7 +336,11 @@ class _Form:
     expression must bind to stand bare at operand ``i`` (0 for a whole call argument).
     ``once[i]``: operand ``i`` is written once (so it may be inlined there). ``tests``: the
     operands read only for their truth (``(0.0 if {0} else {1})``). ``condition``: for a
-    comparison written ``(1.0 if TEST else 0.0)``, the bare ``TEST``.
+    comparison written ``(1.0 if TEST else 0.0)``, the bare ``TEST``. ``testable``: whether an
+    expression of this form may be inlined where a reader tests it: not a conditional
+    expression unless it has a bare test, because CPython compiles a conditional test
+    (``(0.0 if (0.0 if a < 0.0 else a) else g)``) into jumps of its own, other code than the
+    assembler (refgrad.bytecode) writes for it.
     """
 
     template: str
@@ -252,6 +349,7 @@ class _Form:
     once: tuple[bool, ...]
     tests: frozenset[int]
     condition: str | None
+    testable: bool
 
 
 @functools.cache
@@ -274,6 +372,7 @@ def _form(template: str) -> _Form:
     else:  # left-associative: a - b - c is (a - b) - c, so the right operand binds tighter
         needs = (binding, binding + 1)
     condition = re.fullmatch(r"\(1\.0 if (.*) else 0\.0\)", template)
+    conditional = re.fullmatch(r"\(.* if .* else .*\)", template) is not None
     return _Form(
         template,
         binding,
@@ -281,6 +380,7 @@ def _form(template: str) -> _Form:
         tuple(template.count(f"{{{position}}}") == 1 for position in positions),
         frozenset(int(digit) for digit in re.findall(r"\bif \{(\d)\} else\b", template)),
         None if condition is None else condition.group(1),
+        condition is not None or not conditional,
     )
 
 
@@ -321,22 +421,24 @@ def _plan_fusion(
     """The op nodes to write inside their reader's expression.
 
     A node qualifies if it is read exactly once, by an op node (so it is no output), at an
-    operand its reader's template writes once, and the reader's statement stays within
-    :data:`MAX_FUSED_OPS` ops. Operands are taken greedily in order; one forward pass.
+    operand its reader's template writes once (and, where the reader tests its truth, if its
+    form is testable), and the reader's statement stays within :data:`MAX_FUSED_OPS` ops.
+    Operands are taken greedily in order; one forward pass.
     """
     size = [0] * len(graph.nodes)  # ops in the expression that computes each node
     inlined: set[int] = set()
     for node in graph.nodes:
         if node.op is None or not needed[node.index]:
             continue
-        once = forms[node.op].once
+        form = forms[node.op]
         total = 1
         for position, operand in enumerate(node.operands):
             if (
                 operand.op is not None
                 and uses[operand.index] == 1
-                and once[position]
+                and form.once[position]
                 and total + size[operand.index] <= MAX_FUSED_OPS
+                and (position not in form.tests or forms[operand.op].testable)
             ):
                 inlined.add(operand.index)
                 total += size[operand.index]
@@ -393,34 +495,56 @@ def _literal(number: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _load(source: str, name: str, *namespaces: dict[str, Any]) -> tuple[list[Callable], str]:
-    """Compile ``source`` once, under a fresh file name that linecache can show, and define
-    its function in each namespace (one code object, different globals)."""
-    filename = f"<refgrad-compiled-{next(_file_numbers)}>"
-    code = compile(source, filename, "exec")
-    functions = []
-    for namespace in namespaces:
-        exec(code, namespace)
-        functions.append(namespace[name])
-    # mtime None: linecache.checkcache never evicts it (there is no file to compare with).
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    return functions, filename
+def _code_object(layout: _Layout, filename: str, assemble: bool) -> tuple[types.CodeType, str]:
+    """The generated function's code object, and its source if that was written to make it.
+
+    With ``assemble``, where the assembler serves this interpreter (refgrad.bytecode), the
+    bytecode is written directly and the source only when someone asks (None here); otherwise
+    the source is written and compiled.
+    """
+    if assemble and bytecode.AVAILABLE:
+        try:
+            return _assemble(layout, filename), None
+        except bytecode.Unsupported:
+            pass
+    source = _source(layout)
+    module = compile(source, filename, "exec")
+    (code,) = (constant for constant in module.co_consts if isinstance(constant, types.CodeType))
+    return code, source
 
 
 class _Compiled:
-    """What both compiled kinds share: the source, the memory plan, the linecache entry."""
+    """What both compiled kinds share: the code, its source, the memory plan, the linecache
+    entry.
 
-    def __init__(
-        self, graph: Graph, generated: _Generated, name: str, *namespaces: dict[str, Any]
-    ) -> None:
-        self.source = generated.source
-        self.plan = generated.plan
-        self.input_names = tuple(node.name for node in graph.inputs)
-        self.name = name
-        self.functions, self.filename = _load(generated.source, name, *namespaces)
+    The file name (``<refgrad-compiled-3>.py``) is registered with :mod:`linecache` as a lazy
+    entry, so tracebacks and ``inspect`` show the generated lines, and a function whose
+    bytecode was assembled writes its source text only then, or when ``.source`` is read.
+    (linecache serves lazy entries only for names not in angle brackets, hence the ``.py``.)
+    """
+
+    def __init__(self, layout: _Layout, *namespaces: dict[str, Any], assemble: bool = False):
+        self.plan = layout.plan
+        self.input_names = tuple(node.name for node in layout.graph.inputs)
+        self.name = layout.name
+        self.filename = f"<refgrad-compiled-{next(_file_numbers)}>.py"
+        code, source = _code_object(layout, self.filename, assemble)
+        if source is None:
+            self._layout = layout  # until the source is asked for
+        else:
+            self.source = source
+        self.functions = [types.FunctionType(code, namespace) for namespace in namespaces]
         self.function = self.functions[0]
+        linecache.cache[self.filename] = (functools.partial(_source_of, weakref.ref(self)),)
         # The linecache entry lives as long as this object (tracebacks need it, nothing else).
         weakref.finalize(self, linecache.cache.pop, self.filename, None)
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The generated code's text (written now if the bytecode was assembled)."""
+        source = _source(self._layout)
+        del self._layout
+        return source
 
     def _check_count(self, inputs: tuple) -> None:
         if len(inputs) != len(self.input_names):
@@ -431,6 +555,12 @@ class _Compiled:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}({', '.join(self.input_names)}): {self.plan}>"
+
+
+def _source_of(compiled: weakref.ref) -> str | None:
+    """linecache's lazy loader: the source of a compiled function, None once it is gone."""
+    alive = compiled()
+    return None if alive is None else alive.source
 
 
 _FAST_FORWARDS = {forward_name(op): op.fast_forward for op in OPS.values() if op.fast_forward}
@@ -449,16 +579,14 @@ class CompiledFunction(_Compiled):
     and ``.filename`` its linecache name.
     """
 
-    def __init__(
-        self, graph: Graph, generated: _Generated, name: str, namespace: dict[str, Any]
-    ) -> None:
-        ops = {node.op for node in graph.nodes}  # (a set first: one name per op, not per node)
-        called = {forward_name(op) for op in ops if op is not None}
+    def __init__(self, layout: _Layout, namespace: dict[str, Any]) -> None:
+        called = {forward_name(op) for op in layout.forms}
         if called.isdisjoint(_FAST_FORWARDS):
-            super().__init__(graph, generated, name, namespace)
+            super().__init__(layout, namespace, assemble=True)
             self.unchecked = self.function
         else:
-            super().__init__(graph, generated, name, namespace, {**namespace, **_FAST_FORWARDS})
+            fast = {**namespace, **_FAST_FORWARDS}
+            super().__init__(layout, namespace, fast, assemble=True)
             self.unchecked = _fast_then_safe(self.functions[1], self.function)
 
     def __call__(self, *inputs: float) -> tuple[float, ...]:
@@ -488,11 +616,11 @@ def _as_float(number: object, name: str) -> float:
 
 
 def compile_python(graph: Graph, name: str = "compiled") -> CompiledFunction:
-    """Compile ``graph`` with :func:`python_source`; see :class:`CompiledFunction`."""
-    generated = _generate(graph, name, _PYTHON)
+    """Compile ``graph`` as :func:`python_source` writes it; see :class:`CompiledFunction`."""
+    layout = _layout(graph, name, _PYTHON)
     namespace: dict[str, Any] = {forward_name(op): op.forward for op in OPS.values()}
-    namespace.update(generated.constants)
-    return CompiledFunction(graph, generated, name, namespace)
+    namespace.update(layout.constants)
+    return CompiledFunction(layout, namespace)
 
 
 class CompiledNumpyFunction(_Compiled):
@@ -505,10 +633,8 @@ class CompiledNumpyFunction(_Compiled):
     point warnings are off during the call: inf and nan are results, not errors.
     """
 
-    def __init__(
-        self, graph: Graph, generated: _Generated, name: str, namespace: dict[str, Any]
-    ) -> None:
-        super().__init__(graph, generated, name, namespace)
+    def __init__(self, layout: _Layout, namespace: dict[str, Any]) -> None:
+        super().__init__(layout, namespace)
         self._np = namespace["np"]
 
     def __call__(self, *inputs: Any, size: int | None = None) -> tuple[Any, ...]:
@@ -553,7 +679,7 @@ def compile_numpy(graph: Graph, name: str = "compiled") -> CompiledNumpyFunction
     """Compile ``graph`` with :func:`numpy_source`; see :class:`CompiledNumpyFunction`."""
     import numpy  # here, not at module level: `import refgrad` stays free of numpy
 
-    generated = _generate(graph, name, _NUMPY)
+    layout = _layout(graph, name, _NUMPY)
     namespace: dict[str, Any] = {"np": numpy}
-    namespace.update(generated.constants)
-    return CompiledNumpyFunction(graph, generated, name, namespace)
+    namespace.update(layout.constants)
+    return CompiledNumpyFunction(layout, namespace)
