@@ -233,8 +233,7 @@ class Bound:
 class Function:
     """A generated function under assembly: statements in order, then :meth:`finish`.
 
-    Expressions are ``(code, depth)`` pairs: their bytecode and the most they put on the
-    stack. Line numbers count as in the generated source: the ``def`` is line 1.
+    Line numbers count as in the generated source: the ``def`` is line 1.
     """
 
     def __init__(self, name: str, parameters: Sequence[str], filename: str) -> None:
@@ -254,18 +253,20 @@ class Function:
         self._depth = 0
 
     # Expressions -----------------------------------------------------------------------------
+    # An expression is its code (bytes); its stack depth is worked out apart (:meth:`depth`),
+    # and only where an operand is itself an expression: a load's depth is 1.
 
-    def local(self, name: str) -> tuple[bytes, int]:
+    def local(self, name: str) -> bytes:
         load = self._loads.get(name)
         if load is None:
-            load = self._loads[name] = (instruction(_LOAD_FAST, self._local(name)), 1)
+            load = self._loads[name] = instruction(_LOAD_FAST, self._local(name))
         return load
 
-    def constant(self, value: float) -> tuple[bytes, int]:
-        return instruction(_LOAD_CONST, self._constant(value)), 1
+    def constant(self, value: float) -> bytes:
+        return instruction(_LOAD_CONST, self._constant(value))
 
-    def global_(self, name: str) -> tuple[bytes, int]:
-        return instruction(_LOAD_GLOBAL, self._name(name) << 1), 1
+    def global_(self, name: str) -> bytes:
+        return instruction(_LOAD_GLOBAL, self._name(name) << 1)
 
     def bind(self, template: Template) -> Bound:
         """``template`` with this function's indices for its constants and globals."""
@@ -297,30 +298,36 @@ class Function:
         return Bound(tuple(parts), template, jumps or bool(label_positions))
 
     @staticmethod
-    def apply(bound: Bound, operands: Sequence[tuple[bytes, int]]) -> tuple[bytes, int]:
-        """The expression ``bound`` makes of ``operands``."""
-        depth = bound.depth
-        for base, operand in zip(bound.bases, operands, strict=True):
-            if base + operand[1] > depth:
-                depth = base + operand[1]
+    def apply(bound: Bound, operands: Sequence[bytes]) -> bytes:
+        """The code of the expression ``bound`` makes of ``operands`` (their code)."""
         fmt, order = bound.fmt, bound.order
         if fmt is not None:  # (no comprehensions here: each is a call in CPython 3.11)
             if len(order) == 2:
-                return fmt % (operands[order[0]][0], operands[order[1]][0]), depth
+                return fmt % (operands[order[0]], operands[order[1]])
             if len(order) == 1:
-                return fmt % (operands[order[0]][0],), depth
+                return fmt % (operands[order[0]],)
         chunks = []
         for part in bound.parts:
-            chunks.append(operands[part][0] if type(part) is int else part)
-        if fmt is not None:
-            return b"".join(chunks), depth
-        _fill_jumps(chunks)
-        return b"".join(chunks), depth
+            chunks.append(operands[part] if type(part) is int else part)
+        if fmt is None:
+            _fill_jumps(chunks)
+        return b"".join(chunks)
+
+    @staticmethod
+    def depth(bound: Bound, operand_depths: Sequence[int] | None) -> int:
+        """The stack depth of ``bound``'s expression over operands of ``operand_depths``
+        (None: every operand a load)."""
+        depth = bound.depth
+        if operand_depths is not None:
+            for base, needs in zip(bound.bases, operand_depths, strict=True):
+                if base + needs > depth:
+                    depth = base + needs
+        return depth
 
     # Statements ------------------------------------------------------------------------------
 
-    def assign(self, name: str, expression: tuple[bytes, int], line: int) -> None:
-        code, depth = expression
+    def assign(self, name: str, code: bytes, depth: int, line: int) -> None:
+        """``name = <code>``, an expression ``depth`` deep, on ``line``."""
         store = self._stores.get(name)
         if store is None:
             store = self._stores[name] = instruction(_STORE_FAST, self._local(name))
@@ -329,30 +336,24 @@ class Function:
             self._depth = depth
 
     def finish(
-        self,
-        results: Sequence[tuple[bytes, int]],
-        line: int,
-        constants: tuple[float, ...] | None = None,
+        self, results: Sequence[bytes], line: int, constants: tuple[float, ...] | None = None
     ) -> types.CodeType:
-        """``return (results...)`` as CPython writes that tuple, and the code object.
+        """``return (results...)`` as CPython writes that tuple (each result is a load), and
+        the code object.
 
         ``constants``: the results' values if every one is a constant literal, which CPython
         folds into one constant tuple.
         """
         if constants is not None:
             self._constant_values.append(constants)
-            code = instruction(_LOAD_CONST, len(self._constant_values) - 1)
-            depth = 1
+            code, depth = instruction(_LOAD_CONST, len(self._constant_values) - 1), 1
         elif len(results) > _STACK_USE_GUIDELINE:
-            parts = [instruction(_OPS["BUILD_LIST"], 0)]
-            for result, _ in results:
-                parts += (result, instruction(_OPS["LIST_APPEND"], 1))
-            parts.append(instruction(_OPS["LIST_TO_TUPLE"], 0))
-            code, depth = b"".join(parts), 1 + max(needs for _, needs in results)
+            append = instruction(_OPS["LIST_APPEND"], 1)
+            code = instruction(_OPS["BUILD_LIST"], 0) + append.join(results) + append
+            code, depth = code + instruction(_OPS["LIST_TO_TUPLE"]), 2
         else:
-            code = b"".join(result for result, _ in results)
-            code += instruction(_OPS["BUILD_TUPLE"], len(results))
-            depth = max(position + needs for position, (_, needs) in enumerate(results))
+            code = b"".join(results) + instruction(_OPS["BUILD_TUPLE"], len(results))
+            depth = len(results)
         self._emit(code + instruction(_OPS["RETURN_VALUE"]), line)
         self._depth = max(self._depth, depth)
         names = tuple(self._locals)

@@ -37,8 +37,9 @@ Three choices shape the code:
   ``(0.0 if x < 0.0 else x)``) is never inlined, so nothing is computed twice. An inlined
   comparison read only for its truth is written as the bare test (``(0.0 if s1 <= 0.0 else
   g)``, not ``(0.0 if (1.0 if s1 <= 0.0 else 0.0) else g)``), and inlined ``+ - * /``
-  expressions get parentheses only where Python's precedence needs them (less source for
-  CPython's ``compile``, which is most of the compile time).
+  expressions get parentheses only where Python's precedence needs them. (A conditional
+  expression is not inlined where its reader tests it: CPython compiles that into jumps of
+  its own.)
 * **Memory reuse.** Variables are the slots of a :mod:`refgrad.memory` plan (``s0``, ``s1``,
   ...): a 100,000-node chain needs a handful of locals, and intermediates are freed (NumPy
   arrays included) as soon as their last reader has run.
@@ -46,7 +47,14 @@ Three choices shape the code:
 Constants are written as literals (``inf`` and ``nan`` are names bound beside the function;
 a nan with another bit pattern gets a name of its own, so even its payload survives). Nodes no
 output needs are not computed. Generated functions are registered with :mod:`linecache`
-under a unique file name (``<refgrad-compiled-3>``), so tracebacks show the generated lines.
+under a unique file name (``<refgrad-compiled-3>.py``), so tracebacks show the generated lines.
+
+**No** ``compile()`` **on CPython 3.11.** :func:`compile_python` writes the function's bytecode
+directly (:func:`_assemble`, :mod:`refgrad.bytecode`): the code object compiling the source
+would give, instruction for instruction and line for line, at a fraction of the cost
+(``compile()`` was a third of the first call). The source text is then written only when
+someone reads ``.source`` or a traceback shows a line. Elsewhere, and for NumPy code, the
+source is written and compiled.
 
 NumPy is imported only when a NumPy function is compiled, never by ``import refgrad``.
 """
@@ -225,15 +233,15 @@ def _assemble(layout: _Layout, filename: str) -> types.CodeType:
         for op, form in layout.forms.items()
         if form.condition is not None
     }
-    # How each node is read, as (code, stack depth): a load; for an inlined node, its
-    # operands' expressions (its own is made where its reader decides: value or bare test).
+    # How each node is read: a load's code; for an inlined node, its operands' code and
+    # stack depths (its own code is made where its reader decides: value or bare test).
     # Lists by node index: this loop runs per node.
     codes: list = [None] * len(graph.nodes)
     for node, parameter in zip(graph.inputs, layout.parameters, strict=True):
         codes[node.index] = function.local(parameter)
     slot_names = [f"s{slot}" for slot in range(layout.plan.slot_count)]
     slot_of = layout.plan.slot_of
-    apply, assign, local = function.apply, function.assign, function.local
+    apply, depth, assign, local = function.apply, function.depth, function.assign, function.local
     line = 1
     for node in graph.nodes:
         index = node.index
@@ -245,20 +253,31 @@ def _assemble(layout: _Layout, filename: str) -> types.CodeType:
         if not needed[index]:
             continue
         operands = []
+        depths = None  # the operands' stack depths, once one is an expression (a load's is 1)
         for position, operand in enumerate(node.operands):
             at = operand.index
             if at not in inlined:
                 operands.append(codes[at])
-            elif position in tests[op] and operand.op in conditions:
-                operands.append(apply(conditions[operand.op], codes[at]))
+                if depths is not None:
+                    depths.append(1)
+                continue
+            inner_codes, inner_depths = codes[at]
+            inner = operand.op
+            if position in tests[op] and inner in conditions:
+                bound = conditions[inner]
             else:
-                operands.append(apply(templates[operand.op], codes[at]))
+                bound = templates[inner]
+            operands.append(apply(bound, inner_codes))
+            if depths is None:
+                depths = [1] * position
+            depths.append(depth(bound, inner_depths))
         if index in inlined:
-            codes[index] = operands  # until its reader makes its expression
+            codes[index] = (operands, depths)
         else:
             slot = slot_names[slot_of[index]]
             line += 1
-            assign(slot, apply(templates[op], operands), line)
+            bound = templates[op]
+            assign(slot, apply(bound, operands), depth(bound, depths), line)
             codes[index] = local(slot)
     line += 1 + bool(graph.output_names)  # the "# returns:" comment takes a line
     outputs = graph.outputs
@@ -271,15 +290,13 @@ def _assemble(layout: _Layout, filename: str) -> types.CodeType:
 _UNARY_NEGATIVE = bytecode.instruction(dis.opmap["UNARY_NEGATIVE"])
 
 
-def _constant_code(function: bytecode.Function, number: float) -> tuple[bytes, int]:
+def _constant_code(function: bytecode.Function, number: float) -> bytes:
     """How :func:`_literal` reads ``number``: a constant, or a name for inf and nan."""
     if math.isnan(number):
         return function.global_(_nan_name(number))
     if math.isinf(number):
         load = function.global_("inf")
-        return (
-            load if number > 0 else (load[0] + bytecode.instruction(dis.opmap["UNARY_NEGATIVE"]), 1)
-        )
+        return load if number > 0 else load + _UNARY_NEGATIVE
     return function.constant(number)
 
 

@@ -345,15 +345,6 @@ class SimplifyingBuilder(GraphBuilder):
         self.fired: dict[str, int] = {}
 
     def apply(self, op: Op, *operands: Node | float) -> Node:
-        # The common case first (it runs for every node a gradient graph gets): nodes, none a
-        # constant, and no rewrite for the op without one; then there is nothing to do but
-        # intern. Anything else takes the general path.
-        if len(operands) == op.arity and not _BY_OP_WITHOUT_CONSTANTS[op]:
-            for operand in operands:
-                if type(operand) is not Node or (operand.op is None and operand.name is None):
-                    break
-            else:
-                return self.interned(op, operands)
         return simplified(self, op, self._operand_nodes(op, operands), self.fired, fold=True)
 
 
