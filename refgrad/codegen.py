@@ -546,8 +546,8 @@ class _Compiled:
         self.name = layout.name
         self.filename = f"<refgrad-compiled-{next(_file_numbers)}>.py"
         code, source = _code_object(layout, self.filename, assemble)
-        if source is None:
-            self._layout = layout  # until the source is asked for
+        if source is None:  # until the source is asked for: the graph, packed (see to_bytes)
+            self._graph = layout.graph.to_bytes()
         else:
             self.source = source
         self.functions = [types.FunctionType(code, namespace) for namespace in namespaces]
@@ -559,8 +559,8 @@ class _Compiled:
     @functools.cached_property
     def source(self) -> str:
         """The generated code's text (written now if the bytecode was assembled)."""
-        source = _source(self._layout)
-        del self._layout
+        source = python_source(Graph.from_bytes(self._graph), self.name)
+        del self._graph
         return source
 
     def _check_count(self, inputs: tuple) -> None:

@@ -16,7 +16,9 @@ well formed and raises :class:`GraphError` naming the first problem it finds.
 
 from __future__ import annotations
 
+import array
 import functools
+import marshal
 import math
 import struct
 from collections.abc import Callable, Iterable, Sequence
@@ -98,6 +100,68 @@ class Graph:
             lines.append(f"    # returns: {', '.join(self.output_names)}")
         lines.append(f"    return {', '.join(_reference(node) for node in self.outputs)}")
         return "\n".join(lines)
+
+    def to_bytes(self) -> bytes:
+        """The graph packed into bytes (:meth:`from_bytes` unpacks it).
+
+        Compact, and free for the garbage collector to keep: a compiled function keeps its
+        graph this way, to write its source only if asked (a graph of Node objects would be
+        scanned by every full collection: 0.1 s for a 100,000-node gradient graph).
+        """
+        op_names = list(dict.fromkeys(node.op.name for node in self.nodes if node.op))
+        code_of = {OPS[name]: code for code, name in enumerate(op_names, start=2)}
+        kinds = bytearray()  # per node: 0 an input, 1 a constant, 2.. an op (op_names' order)
+        operands = array.array("i")  # (a graph of 2**31 nodes would not fit in memory)
+        constants: list[float] = []
+        for node in self.nodes:  # (one loop, no comprehensions: it runs per node)
+            op = node.op
+            if op is not None:
+                kinds.append(code_of[op])
+                for operand in node.operands:
+                    operands.append(operand.index)
+            elif node.name is None:
+                kinds.append(1)
+                constants.append(node.value)
+            else:
+                kinds.append(0)
+        packed = (
+            tuple(op_names),
+            bytes(kinds),
+            operands.tobytes(),
+            tuple(constants),
+            tuple(node.name for node in self.inputs),
+            tuple(node.index for node in self.outputs),
+            tuple(self.output_names),
+        )
+        return marshal.dumps(packed)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Graph:
+        """The graph :meth:`to_bytes` packed, node for node."""
+        op_names, kinds, packed_operands, constants, names, outputs, output_names = marshal.loads(
+            data
+        )
+        ops = [None, None, *(OPS[name] for name in op_names)]
+        operands = array.array("i")
+        operands.frombytes(packed_operands)
+        nodes: list[Node] = []
+        inputs = []
+        next_operand = next_constant = 0
+        for index, kind in enumerate(kinds):
+            if kind == 0:
+                node = Node(index, None, name=names[len(inputs)])
+                inputs.append(node)
+            elif kind == 1:
+                node = Node(index, None, value=constants[next_constant])
+                next_constant += 1
+            else:
+                op = ops[kind]
+                end = next_operand + op.arity
+                reads = tuple(nodes[position] for position in operands[next_operand:end])
+                node = Node(index, op, reads)
+                next_operand = end
+            nodes.append(node)
+        return cls(nodes, tuple(inputs), tuple(nodes[i] for i in outputs), output_names)
 
     @property
     def op_count(self) -> int:

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given
 
 from refgrad import bytecode, codegen
+from refgrad.autodiff import reverse
 from refgrad.codegen import MAX_FUSED_OPS, compile_python, python_source
 from refgrad.graph import Graph, GraphBuilder
 from refgrad.passes.pipeline import SINGLE_SWEEP, optimize
@@ -162,6 +163,8 @@ def test_the_source_is_written_only_when_read_and_tracebacks_show_it():
     assert f'File "{compiled.filename}", line 2, in compiled' in text
     assert "s0 = _div(x * y, y)" in text
     assert compiled.source == python_source(graph)
+    gradient = reverse(graph)  # named outputs: a "# returns:" line
+    assert compile_python(gradient, name="g").source == python_source(gradient, name="g")
 
 
 def test_without_the_assembler_the_source_is_compiled(monkeypatch):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import struct
 import warnings
 
 import pytest
+from hypothesis import given
 
 import refgrad
 from refgrad.autodiff import forward, reverse
@@ -14,6 +16,7 @@ from refgrad.interpret import Interpreter, interpret
 from refgrad.ops import OPS
 from refgrad.trace import TraceEscapeWarning, trace
 from tests.floats import same_float
+from tests.test_codegen import graphs
 
 
 def small_graph():
@@ -56,6 +59,18 @@ def test_verify_names_the_problem():
         GraphBuilder().input("not a name")
     with pytest.raises(GraphError, match="Node or a float"):
         GraphBuilder().apply(OPS["neg"], "x")
+
+
+@given(graphs())
+def test_a_graph_packed_into_bytes_unpacks_node_for_node(graph):
+    unpacked = type(graph).from_bytes(graph.to_bytes()).verify()
+    assert str(unpacked) == str(graph)
+    assert unpacked.output_names == graph.output_names
+    for old, new in zip(graph.nodes, unpacked.nodes, strict=True):
+        assert (old.op, old.name) == (new.op, new.name)
+        assert [o.index for o in old.operands] == [o.index for o in new.operands]
+        if old.is_constant:  # bit for bit: -0.0 and nan payloads too
+            assert struct.pack("<d", old.value) == struct.pack("<d", new.value)
 
 
 def test_the_interpreter_checks_its_arguments():
