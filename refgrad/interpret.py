@@ -1,7 +1,9 @@
 """The static mode's engine: run a graph on floats, node by node, with the op table's forwards.
 
 The graph is lowered once into a flat list of steps (forward function, operand slots, result
-slot); a call is then one loop over the steps with no dispatch on node kinds.
+slot); a call is then one loop over the steps with no dispatch on node kinds. Nodes no output
+needs get no step (dead code is skipped here, as the code generators skip it, so the modes
+need no dead-code pass copying the graph).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from refgrad.graph import Graph, GraphError
+from refgrad.passes.dce import live_positions
 
 
 class Interpreter:
@@ -21,8 +24,9 @@ class Interpreter:
             node.value if node.is_constant else None for node in graph.nodes
         ]
         self._steps = []
+        live = live_positions(graph)
         for node in graph.nodes:
-            if node.op is not None:
+            if node.op is not None and live[node.index]:
                 operands = tuple(operand.index for operand in node.operands)
                 second = operands[1] if len(operands) == 2 else None  # None: a unary op
                 self._steps.append((node.index, node.op.forward, operands[0], second))
