@@ -117,8 +117,7 @@ def plan_memory(
     if needed is None:
         needed = needed_nodes(graph) if skip_dead else [True] * count
     inlined = frozenset(inlined)
-    home = _homes(graph, inlined, needed, uses or use_counts(graph, needed))
-    last_use = _last_uses(graph, home, needed)
+    last_use = _last_uses(graph, inlined, needed, uses or use_counts(graph, needed))
 
     slot_of: list[int | None] = [None] * count
     dying: dict[int, list[int]] = {}  # position -> the nodes it reads last
@@ -145,40 +144,38 @@ def plan_memory(
     return MemoryPlan(tuple(slot_of), tuple(last_use), slot_count, count)
 
 
-def _homes(graph: Graph, inlined: frozenset[int], needed: list[bool], uses: list[int]) -> list[int]:
-    """Per node: the position of the statement that computes it.
+def _last_uses(
+    graph: Graph, inlined: frozenset[int], needed: list[bool], uses: list[int]
+) -> list[int]:
+    """Per node: the position of the last statement that reads it (see :class:`MemoryPlan`).
 
-    A node's own position, unless it is inlined: then wherever its only user is computed,
-    found by a backward sweep (a user comes after its operands).
+    A statement reads its node's operands, and an inlined node's operands are read where its
+    only user's statement is (its *home*). One backward sweep finds both: a user comes after
+    its operands, so when the sweep reaches a node, its home is final.
     """
-    user_of: dict[int, int] = {}
-    for node in graph.nodes:
-        if needed[node.index]:
-            for operand in node.operands:
-                if operand.index in inlined:
-                    user_of[operand.index] = node.index
-    for index in sorted(inlined):
-        node = graph.nodes[index]
-        if node.op is None or uses[index] != 1 or index not in user_of:
-            raise GraphError(
-                f"{node!r} cannot be inlined: only an op node read once, by another node, can"
-            )
-    home = list(range(len(graph.nodes)))
+    count = len(graph.nodes)
+    home = list(range(count))
+    last_use = list(range(count))
+    homed = bytearray(count)  # inlined nodes whose user the sweep has met
     for node in reversed(graph.nodes):
-        if node.index in inlined:
-            home[node.index] = home[user_of[node.index]]
-    return home
-
-
-def _last_uses(graph: Graph, home: list[int], needed: list[bool]) -> list[int]:
-    """Per node: the position of the last statement that reads it (see :class:`MemoryPlan`)."""
-    last_use = list(range(len(graph.nodes)))
-    for node in graph.nodes:
-        if needed[node.index]:
-            reader = home[node.index]
-            for operand in node.operands:
-                if reader > last_use[operand.index]:  # (not max(): this runs per operand)
-                    last_use[operand.index] = reader
+        index = node.index
+        if not needed[index]:
+            continue
+        reader = home[index]
+        for operand in node.operands:
+            at = operand.index
+            if reader > last_use[at]:  # (not max(): this runs per operand)
+                last_use[at] = reader
+            if at in inlined:
+                home[at] = reader
+                homed[at] = 1
+    nodes = graph.nodes
+    wrong = [i for i in inlined if nodes[i].op is None or uses[i] != 1 or not homed[i]]
+    if wrong:
+        raise GraphError(
+            f"{nodes[min(wrong)]!r} cannot be inlined: only an op node read once, by another "
+            "node, can"
+        )
     for node in graph.outputs:
-        last_use[node.index] = len(graph.nodes)
+        last_use[node.index] = count
     return last_use
