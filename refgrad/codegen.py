@@ -256,28 +256,29 @@ def _assemble(layout: _Layout, filename: str) -> types.CodeType:
         depths = None  # the operands' stack depths, once one is an expression (a load's is 1)
         for position, operand in enumerate(node.operands):
             at = operand.index
-            if at not in inlined:
+            if at in inlined:
+                inner_codes, inner_depths = codes[at]
+                inner = operand.op
+                if position in tests[op] and inner in conditions:
+                    bound = conditions[inner]
+                else:
+                    bound = templates[inner]
+                operands.append(apply(bound, inner_codes))
+                if depths is None:
+                    depths = [1] * position
+                depths.append(bound.depth if inner_depths is None else depth(bound, inner_depths))
+            else:
                 operands.append(codes[at])
                 if depths is not None:
                     depths.append(1)
-                continue
-            inner_codes, inner_depths = codes[at]
-            inner = operand.op
-            if position in tests[op] and inner in conditions:
-                bound = conditions[inner]
-            else:
-                bound = templates[inner]
-            operands.append(apply(bound, inner_codes))
-            if depths is None:
-                depths = [1] * position
-            depths.append(depth(bound, inner_depths))
         if index in inlined:
             codes[index] = (operands, depths)
         else:
             slot = slot_names[slot_of[index]]
             line += 1
             bound = templates[op]
-            assign(slot, apply(bound, operands), depth(bound, depths), line)
+            deepest = bound.depth if depths is None else depth(bound, depths)
+            assign(slot, apply(bound, operands), deepest, line)
             codes[index] = local(slot)
     line += 1 + bool(graph.output_names)  # the "# returns:" comment takes a line
     outputs = graph.outputs
