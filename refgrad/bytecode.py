@@ -194,11 +194,21 @@ def _stack_heights(parts: list, arity: int) -> tuple[tuple[int, ...], int]:
             at_label.setdefault(part.label, height)
             reachable = part.opcode != _OPS["JUMP_FORWARD"]
         else:
-            opcode = part[-2]  # (after any EXTENDED_ARG; cache entries are not in the template)
-            arg = part[-1] if opcode >= dis.HAVE_ARGUMENT else None
-            height += dis.stack_effect(opcode, arg)
+            opcode, arg = _decoded(part)
+            height += dis.stack_effect(opcode, arg if opcode >= dis.HAVE_ARGUMENT else None)
         peak = max(peak, height)
     return tuple(bases), peak
+
+
+def _decoded(code: bytes) -> tuple[int, int]:
+    """The opcode and argument of the one instruction in ``code`` (prefixes folded in, cache
+    entries after it ignored)."""
+    arg = 0
+    for offset in range(0, len(code), 2):
+        arg = arg << 8 | code[offset + 1]
+        if code[offset] != _EXTENDED_ARG:
+            return code[offset], arg
+    raise ValueError("no instruction")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from refgrad import bytecode, codegen
 from refgrad.autodiff import reverse
 from refgrad.codegen import MAX_FUSED_OPS, compile_python, python_source
 from refgrad.graph import Graph, GraphBuilder
+from refgrad.ops import OPS
 from refgrad.passes.pipeline import SINGLE_SWEEP, optimize
 from tests.reference import evaluate
 from tests.test_codegen import graphs, random_graph
@@ -82,6 +83,30 @@ def optimized(graph: Graph) -> Graph:
     folds constant subexpressions too, so only folded graphs compare instruction for
     instruction; unfolded ones are checked on their results, in tests/test_codegen.py)."""
     return optimize(graph, SINGLE_SWEEP)[0]
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=list(OPS))
+def test_each_op_template_knows_its_stack_use(op):
+    """A template's own depth is CPython's stack size for it alone, and an operand evaluated
+    at base height b that needs d makes the whole need b + d (here d = 3: ``x * (y * z)``)."""
+    form = codegen._form(codegen.python_template(op))
+    names = [f"a{position}" for position in range(op.arity)]
+    alone = compile(
+        f"def f({', '.join(names)}):\n    return {form.template.format(*names)}\n", "<op>", "exec"
+    ).co_consts[0]
+    found = bytecode.template(form.template, op.arity)
+    assert found.depth == alone.co_stacksize
+    for position in range(op.arity):
+        if not form.once[position]:
+            continue
+        deep = list(names)
+        deep[position] = "(x * (y * z))"
+        nested = compile(
+            f"def f(x, y, z, {', '.join(names)}):\n    return {form.template.format(*deep)}\n",
+            "<op>",
+            "exec",
+        ).co_consts[0]
+        assert max(found.depth, found.bases[position] + 3) == nested.co_stacksize
 
 
 @given(graphs())
