@@ -246,11 +246,11 @@ def _assemble(layout: _Layout, filename: str) -> types.CodeType:
     for node in graph.nodes:
         index = node.index
         op = node.op
+        if not needed[index]:  # (dead constants too: no entry in co_consts)
+            continue
         if op is None:
             if node.name is None:
                 codes[index] = _constant_code(function, node.value)
-            continue
-        if not needed[index]:
             continue
         operands = []
         depths = None  # the operands' stack depths, once one is an expression (a load's is 1)
@@ -513,7 +513,9 @@ def _literal(number: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _code_object(layout: _Layout, filename: str, assemble: bool) -> tuple[types.CodeType, str]:
+def _code_object(
+    layout: _Layout, filename: str, assemble: bool
+) -> tuple[types.CodeType, str | None]:
     """The generated function's code object, and its source if that was written to make it.
 
     With ``assemble``, where the assembler serves this interpreter (refgrad.bytecode), the
