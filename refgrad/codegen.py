@@ -549,10 +549,13 @@ class _Compiled:
         self.name = layout.name
         self.filename = f"<refgrad-compiled-{next(_file_numbers)}>.py"
         code, source = _code_object(layout, self.filename, assemble)
-        if source is None:  # until the source is asked for: the graph, packed (see to_bytes)
-            self._graph = layout.graph.to_bytes()
-        else:
+        if source is not None:
             self.source = source
+        else:  # until the source is asked for: the graph, packed (see Graph.to_bytes)
+            try:
+                self._graph = layout.graph.to_bytes()
+            except GraphError:  # an op from outside the table: write the source now
+                self.source = _source(layout)
         self.functions = [types.FunctionType(code, namespace) for namespace in namespaces]
         self.function = self.functions[0]
         linecache.cache[self.filename] = (functools.partial(_source_of, weakref.ref(self)),)

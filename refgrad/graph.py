@@ -108,8 +108,12 @@ class Graph:
         graph this way, to write its source only if asked (a graph of Node objects would be
         scanned by every full collection: 0.1 s for a 100,000-node gradient graph).
         """
-        op_names = list(dict.fromkeys(node.op.name for node in self.nodes if node.op))
-        code_of = {OPS[name]: code for code, name in enumerate(op_names, start=2)}
+        ops = list(dict.fromkeys(node.op for node in self.nodes if node.op is not None))
+        for op in ops:  # an op is packed by its name, so it must be the table's
+            if OPS.get(op.name) is not op:
+                raise GraphError(f"op {op.name!r} is not the op table's: it cannot be packed")
+        op_names = [op.name for op in ops]
+        code_of = {op: code for code, op in enumerate(ops, start=2)}
         kinds = bytearray()  # per node: 0 an input, 1 a constant, 2.. an op (op_names' order)
         operands = array.array("i")  # (a graph of 2**31 nodes would not fit in memory)
         constants: list[float] = []

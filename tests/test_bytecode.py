@@ -11,6 +11,7 @@ whose tests all run through the assembler.
 
 from __future__ import annotations
 
+import dataclasses
 import dis
 import linecache
 import math
@@ -24,7 +25,7 @@ from hypothesis import given
 from refgrad import bytecode, codegen
 from refgrad.autodiff import reverse
 from refgrad.codegen import MAX_FUSED_OPS, compile_python, python_source
-from refgrad.graph import Graph, GraphBuilder
+from refgrad.graph import Graph, GraphBuilder, GraphError
 from refgrad.ops import OPS
 from refgrad.passes.pipeline import SINGLE_SWEEP, optimize
 from tests.reference import evaluate
@@ -190,6 +191,18 @@ def test_the_source_is_written_only_when_read_and_tracebacks_show_it():
     assert compiled.source == python_source(graph)
     gradient = reverse(graph)  # named outputs: a "# returns:" line
     assert compile_python(gradient, name="g").source == python_source(gradient, name="g")
+
+
+def test_a_graph_with_an_op_from_outside_the_table_keeps_its_source_at_once():
+    builder = GraphBuilder()
+    x = builder.input("x")
+    own_sin = dataclasses.replace(OPS["sin"])  # equal to the table's sin, not the same object
+    graph = builder.build([builder.apply(own_sin, x)])
+    with pytest.raises(GraphError, match="not the op table's"):
+        graph.to_bytes()
+    compiled = compile_python(graph)
+    assert compiled.__dict__["source"] == python_source(graph)
+    assert compiled(0.5) == (math.sin(0.5),)
 
 
 def test_without_the_assembler_the_source_is_compiled(monkeypatch):
