@@ -126,7 +126,7 @@ def template(expression: str, arity: int) -> Template:
     """
     names = [f"_operand{position}" for position in range(arity)]
     source = f"def _template({', '.join(names)}):\n    return {expression.format(*names)}\n"
-    (function,) = (c for c in compile(source, "<template>", "exec").co_consts if _is_code(c))
+    function = function_code(source, "<template>")
     instructions = list(dis.get_instructions(function))
     if instructions[0].opname != "RESUME" or instructions[-1].opname != "RETURN_VALUE":
         raise Unsupported(f"{expression!r} does not compile to one expression")
@@ -139,7 +139,7 @@ def template(expression: str, arity: int) -> Template:
         if item.offset in labels:
             label_at[item.offset] = len(parts)
             parts.append(_Label())
-        parts.append(_part(item, function, jumps, len(parts)))
+        parts.append(_part(item, jumps, len(parts)))
     end = body[-1].offset + 2 * (1 + _CACHE_ENTRIES[body[-1].opcode]) if body else 0
     if end in labels or any(target == end for _, _, target in jumps):
         label_at[end] = len(parts)
@@ -150,11 +150,14 @@ def template(expression: str, arity: int) -> Template:
     return Template(tuple(parts), depth, bases)
 
 
-def _is_code(constant: object) -> bool:
-    return isinstance(constant, types.CodeType)
+def function_code(source: str, filename: str) -> types.CodeType:
+    """The code object of the one function ``source`` defines, by ``compile()``."""
+    module = compile(source, filename, "exec")
+    (code,) = (constant for constant in module.co_consts if isinstance(constant, types.CodeType))
+    return code
 
 
-def _part(item: dis.Instruction, function: types.CodeType, jumps: list, position: int):
+def _part(item: dis.Instruction, jumps: list, position: int):
     opcode = item.opcode
     if opcode == _LOAD_FAST and item.argval.startswith("_operand"):
         return _Hole(int(item.argval.removeprefix("_operand")))

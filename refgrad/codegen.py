@@ -166,7 +166,7 @@ def _layout(graph: Graph, name: str, target: _Target) -> _Layout:
     if not name.isidentifier() or keyword.iskeyword(name) or name in reserved:
         raise ValueError(f"cannot name the generated function {name!r}")
     needed, uses = needed_nodes_and_uses(graph)
-    forms = {op: _form(target.template(op)) for op in _ops_of(graph)}
+    forms = {op: _form(target.template(op)) for op in graph.used_ops()}
     inlined = _plan_fusion(graph, forms, needed, uses)
     plan = plan_memory(
         graph, inlined=inlined, skip_dead=True, slot_inputs=False, needed=needed, uses=uses
@@ -299,11 +299,6 @@ def _constant_code(function: bytecode.Function, number: float) -> bytes:
         load = function.global_("inf")
         return load if number > 0 else load + _UNARY_NEGATIVE
     return function.constant(number)
-
-
-def _ops_of(graph: Graph) -> list[Op]:
-    """The ops ``graph`` uses, each once, in order of first use."""
-    return list(dict.fromkeys(node.op for node in graph.nodes if node.op is not None))
 
 
 def _fill(
@@ -528,9 +523,7 @@ def _code_object(
         except bytecode.Unsupported:
             pass
     source = _source(layout)
-    module = compile(source, filename, "exec")
-    (code,) = (constant for constant in module.co_consts if isinstance(constant, types.CodeType))
-    return code, source
+    return bytecode.function_code(source, filename), source
 
 
 class _Compiled:

@@ -101,6 +101,10 @@ class Graph:
         lines.append(f"    return {', '.join(_reference(node) for node in self.outputs)}")
         return "\n".join(lines)
 
+    def used_ops(self) -> list[Op]:
+        """The ops the graph uses, each once, in order of first use."""
+        return list(dict.fromkeys(node.op for node in self.nodes if node.op is not None))
+
     def to_bytes(self) -> bytes:
         """The graph packed into bytes (:meth:`from_bytes` unpacks it).
 
@@ -108,7 +112,7 @@ class Graph:
         graph this way, to write its source only if asked (a graph of Node objects would be
         scanned by every full collection: 0.1 s for a 100,000-node gradient graph).
         """
-        ops = list(dict.fromkeys(node.op for node in self.nodes if node.op is not None))
+        ops = self.used_ops()
         for op in ops:  # an op is packed by its name, so it must be the table's
             if OPS.get(op.name) is not op:
                 raise GraphError(f"op {op.name!r} is not the op table's: it cannot be packed")

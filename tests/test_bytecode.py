@@ -61,9 +61,7 @@ def instructions(code: types.CodeType) -> list[tuple]:
 
 
 def compiled_from_source(graph: Graph) -> types.CodeType:
-    module = compile(python_source(graph), "<source>", "exec")
-    (code,) = (constant for constant in module.co_consts if isinstance(constant, types.CodeType))
-    return code
+    return bytecode.function_code(python_source(graph), "<source>")
 
 
 def assembled(graph: Graph) -> types.CodeType:
