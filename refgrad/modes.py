@@ -134,21 +134,16 @@ class _Staged:
             result = self._unpack(call(*inputs, *extra), expected, len(positions))
             if result is not None:
                 return result
-        with collector_paused():
-            traced = trace(self.f, args, kwargs, positions)
-        if traced.escaped:
-            self.escaped = traced.escaped
+        expected, run = self._stage(args, kwargs, positions)
+        if run is None:
             warnings.warn(
-                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad runs it "
+                f"{getattr(self.f, '__name__', 'f')}: {self.escaped}; refgrad runs it "
                 "eagerly from now on (use comparisons such as `x > 0`, which refgrad guards, "
                 "instead of reading numbers)",
                 TraceEscapeWarning,
                 stacklevel=3,
             )
             return self._eagerly(args, kwargs, positions, extra)
-        expected = tuple(guard.expected for guard in traced.guards)
-        with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
-            run = self.build(self._differentiate(traced.graph))
         # Inputs are floats already (_as_input): skip the argument checks of run's __call__.
         call = getattr(run, "unchecked", run)
         self.specialisations.setdefault(key, []).append((expected, run, call))
@@ -156,6 +151,26 @@ class _Staged:
         if result is None:  # only if a comparison gave a different answer on the same floats
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
+
+    def _stage(self, args, kwargs, positions) -> tuple[tuple[bool, ...], object]:
+        """Trace ``f`` at ``args`` and build what runs the differentiated graph: ``(guard
+        outcomes, what build made)``; ``(_, None)`` if the trace escaped (``self.escaped`` says
+        why).
+
+        One pause of the collector for all of it, and the graphs dropped before it ends: the
+        collection that follows a pause scans every object made during it that is still
+        alive, and a traced graph of 100,000 nodes took it 56 ms.
+        """
+        with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
+            traced = trace(self.f, args, kwargs, positions)
+            expected = tuple(guard.expected for guard in traced.guards)
+            if traced.escaped:
+                self.escaped = traced.escaped
+                run = None
+            else:
+                run = self.build(self._differentiate(traced.graph))
+            del traced
+        return expected, run
 
     # What is staged: value and gradient. _StagedHessian and _StagedJvp override these three.
 
