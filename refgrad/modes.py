@@ -157,9 +157,10 @@ class _Staged:
         outcomes, what build made)``; ``(_, None)`` if the trace escaped (``self.escaped`` says
         why).
 
-        One pause of the collector for all of it, and the graphs dropped before it ends: the
-        collection that follows a pause scans every object made during it that is still
-        alive, and a traced graph of 100,000 nodes took it 56 ms.
+        One pause of the collector for all of it, and the traced graph dropped before it ends:
+        the collection that follows a pause scans every object made during it that is still
+        alive (at 100,000 nodes, two pauses cost 66 ms of collections after the first call,
+        this one 17 ms).
         """
         with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
             traced = trace(self.f, args, kwargs, positions)
