@@ -43,7 +43,9 @@ from refgrad.memory import needed_nodes
 from refgrad.modes import gradient_graph
 from refgrad.trace import trace
 
-FLOOR_LOCALS = 200  # fewer than 256 minus the parameters: every local index fits one byte
+# Locals after the parameters: every local index fits one byte (no EXTENDED_ARG) while the
+# function has at most 56 parameters (the random DAG has 8).
+FLOOR_LOCALS = 200
 COMMAND = "python -m benchmarks.floor"
 
 
@@ -71,11 +73,13 @@ def floor_source(graph: Graph, name: str = "floor") -> str:
 
 
 def _operand(operand, where: dict[int, str], holds: dict[str, int], newest: str) -> str:
-    if operand.is_constant:
+    """How the floor reads ``operand``: its literal, its parameter or register, or, if its
+    register has been overwritten since, the newest value."""
+    if operand.is_constant:  # (inf and nan have no literal: the newest value stands in)
         return repr(operand.value) if math.isfinite(operand.value) else newest
-    register = where.get(operand.index)
-    if register is None or (register in holds and holds[register] != operand.index):
-        return newest  # overwritten since (or dead in the graph): the newest value stands in
+    register = where[operand.index]
+    if register in holds and holds[register] != operand.index:
+        return newest
     return register
 
 
@@ -102,7 +106,7 @@ def measure(nodes: int = 1_000, rounds: int = 10) -> dict:
     inputs = workload.inputs
     engines = {
         "refgrad compiled (generated function)": lambda: generated(*inputs),
-        "floor (same ops, 1 statement each, 200 locals)": lambda: floor(*inputs),
+        f"floor (same ops, 1 statement each, {FLOOR_LOCALS} locals)": lambda: floor(*inputs),
         "micrograd": lambda: workload.forward_backward(Value),
     }
     calls = {name: max(1, round(0.02 / _one_call(call))) for name, call in engines.items()}
@@ -138,7 +142,8 @@ def markdown(result: dict) -> str:
         f"Random DAG (`benchmarks/workloads.py`, seed 0), {result['nodes']:,} nodes; its "
         f"gradient graph has {result['graph_nodes']:,} nodes, {result['operations']:,} of them "
         f"operations an output needs, and the generated function "
-        f"{result['slots']:,} slots. Warm calls (back to back), best of interleaved rounds; "
+        f"{result['slots']:,} slots. Warm calls (back to back, the collector on), best of "
+        "interleaved rounds; "
         f"measured {datetime.date.today()} on {platform.machine()} ({os.cpu_count()} cores), "
         f"Python {platform.python_version()}. What the floor is: `benchmarks/floor.py`.",
         "",
