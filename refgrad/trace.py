@@ -175,32 +175,46 @@ def _to_graph(
     names: Sequence[str],
     comparisons: Sequence[tuple[str, Value, Value, bool]],
 ) -> Graph:
-    """Convert the recorded eager graph (and the guards' operands) into a Graph."""
+    """Convert the recorded eager graph (and the guards' operands) into a Graph.
+
+    While it runs, each Value's node is kept in the Value's ``_scratch`` slot (the slot eager
+    backward keeps its bookkeeping in): a dict keyed by ``id()`` and a set of visited ids
+    cost a third of the conversion. Every slot it set is cleared afterwards, even on an
+    error, so no Value the function closed over keeps a node (or the graph) alive.
+    """
     builder = GraphBuilder()
-    nodes: dict[int, Node] = {}
-    for leaf, name in zip(leaves, names, strict=True):
-        nodes[id(leaf)] = builder.input(name)
-    roots = [out]
-    for _, left, right, _ in comparisons:
-        roots += [left, right]
-    _convert(roots, nodes, builder)
-    guard_nodes = [
-        builder.apply(OPS[name], nodes[id(left)], nodes[id(right)])
-        for name, left, right, _ in comparisons
-    ]
-    output_names = ("value", *(f"guard{i}" for i in range(len(guard_nodes))))
-    return builder.build([nodes[id(out)], *guard_nodes], output_names)
+    touched: list[Value] = list(leaves)
+    try:
+        for leaf, name in zip(leaves, names, strict=True):
+            leaf._scratch = builder.input(name)
+        roots = [out]
+        for _, left, right, _ in comparisons:
+            roots += [left, right]
+        _convert(roots, builder, touched)
+        guard_nodes = [
+            builder.apply(OPS[name], left._scratch, right._scratch)
+            for name, left, right, _ in comparisons
+        ]
+        output_names = ("value", *(f"guard{i}" for i in range(len(guard_nodes))))
+        return builder.build([out._scratch, *guard_nodes], output_names)
+    finally:
+        for value in touched:
+            value._scratch = None
 
 
-def _convert(roots: list[Value], nodes: dict[int, Node], builder: GraphBuilder) -> None:
-    """Give every Value ``roots`` depend on a node of ``builder`` in ``nodes`` (by id).
+def _convert(roots: list[Value], builder: GraphBuilder, touched: list[Value]) -> None:
+    """Give every Value ``roots`` depend on a node of ``builder``, in its ``_scratch`` slot;
+    list in ``touched`` each Value whose slot it sets.
 
     The walk of :func:`refgrad.graph.post_order` (operands pushed last to first, so the first
     operand is converted first), written out so that each Value is converted as the walk
-    finishes it, with Value's slots read directly: this runs for every traced op.
+    finishes it, with Value's slots read directly: this runs for every traced op. A slot
+    holding anything but this walk's mark or one of this builder's nodes (a Value closed over
+    from an interrupted eager backward) counts as empty.
     """
     leaf = value_module._LEAF
-    visited = set(nodes)  # ids; the Values already in `nodes` (the inputs) count as visited
+    on_stack = object()  # the mark of a Value whose operands are being converted
+    nodes = builder.nodes
     stack: list[Value | None] = list(reversed(roots))
     while stack:
         value = stack.pop()
@@ -208,19 +222,32 @@ def _convert(roots: list[Value], nodes: dict[int, Node], builder: GraphBuilder) 
             value = stack.pop()
             producer, lhs, rhs = value._producer, value._lhs, value._rhs
             if producer is None or producer is leaf:  # a constant, or a Value closed over
-                nodes[id(value)] = builder.constant(value._data)
+                value._scratch = builder.constant(value._data)
             elif rhs is None:
-                nodes[id(value)] = builder.interned(producer, (nodes[id(lhs)],))
+                value._scratch = builder.interned(producer, (lhs._scratch,))
             else:
-                nodes[id(value)] = builder.interned(producer, (nodes[id(lhs)], nodes[id(rhs)]))
+                value._scratch = builder.interned(producer, (lhs._scratch, rhs._scratch))
             continue
-        if id(value) in visited:
+        # (`_scratch is None` first: the common case, without a call)
+        if value._scratch is not None and _visited(value._scratch, on_stack, nodes):
             continue
-        visited.add(id(value))
+        value._scratch = on_stack
+        touched.append(value)
         stack.append(value)
         stack.append(None)
         rhs, lhs = value._rhs, value._lhs
-        if rhs is not None and id(rhs) not in visited:
+        if rhs is not None and (
+            rhs._scratch is None or not _visited(rhs._scratch, on_stack, nodes)
+        ):
             stack.append(rhs)
-        if lhs is not None and id(lhs) not in visited:
+        if lhs is not None and (
+            lhs._scratch is None or not _visited(lhs._scratch, on_stack, nodes)
+        ):
             stack.append(lhs)
+
+
+def _visited(scratch: object, on_stack: object, nodes: list[Node]) -> bool:
+    """Has this walk visited the Value whose ``_scratch`` holds ``scratch`` (not None)?"""
+    if scratch is on_stack:
+        return True
+    return type(scratch) is Node and scratch.index < len(nodes) and nodes[scratch.index] is scratch

@@ -161,6 +161,40 @@ def test_closed_over_values_and_constants_become_graph_constants():
     assert [node.value for node in traced.graph.nodes if node.is_constant] == [4.0, 1.5]
 
 
+def test_tracing_leaves_no_node_in_a_value_it_closed_over():
+    # The conversion keeps each Value's node in its _scratch slot while it runs.
+    outer = refgrad.Value(4.0) * refgrad.Value(0.5)
+    kept = []
+
+    def f(x):
+        y = x * outer
+        kept.append(y)  # a traced value the function hands out
+        return y + outer
+
+    trace(f, (2.0,), {}, (0,))
+    assert outer._scratch is None and kept[0]._scratch is None
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        object(),
+        1.5,
+        Node(0, None, name="x"),
+        trace(lambda x: x * x, (2.0,), {}, (0,)).graph.nodes[1],
+    ],
+    ids=["a mark", "a cotangent", "a node of no graph", "a node of another graph"],
+)
+def test_a_stale_scratch_slot_does_not_confuse_tracing(stale):
+    # What an interrupted eager backward (or another graph) left in a closed-over Value.
+    inner = refgrad.Value(3.0)
+    outer = inner * refgrad.Value(2.0)
+    outer._scratch = inner._scratch = stale
+    traced = trace(lambda x: x * outer + inner, (2.0,), {}, (0,))
+    assert interpret(traced.graph, (5.0,)) == (5.0 * 6.0 + 3.0,)
+    assert outer._scratch is None and inner._scratch is None
+
+
 # --- the static mode ------------------------------------------------------------------
 
 
