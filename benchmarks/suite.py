@@ -50,7 +50,10 @@ def run_suite(name: str = "latest", quick: bool = False, reports: Path = Path("r
     out = Path(reports) / name
     out.mkdir(parents=True, exist_ok=True)
     json_path = (out / "benchmark.json").resolve()
-    json_path.unlink(missing_ok=True)  # never re-render an earlier run by mistake
+    # pytest writes beside the last run's JSON, which stays as it is until this run is done:
+    # deleting a committed file first made pytest-benchmark record the checkout as dirty.
+    fresh = json_path.with_name(json_path.name + ".new")
+    fresh.unlink(missing_ok=True)  # never re-render an earlier run by mistake
     command = [
         sys.executable,
         "-m",
@@ -59,7 +62,7 @@ def run_suite(name: str = "latest", quick: bool = False, reports: Path = Path("r
         f"--bench-preset={'quick' if quick else 'full'}",
         "--benchmark-only",
         "--benchmark-enable",
-        f"--benchmark-json={json_path}",
+        f"--benchmark-json={fresh}",
         "--benchmark-columns=median,rounds",
         "--benchmark-sort=name",
         "-p",
@@ -69,9 +72,10 @@ def run_suite(name: str = "latest", quick: bool = False, reports: Path = Path("r
     began = time.perf_counter()
     status = subprocess.run(command, cwd=ROOT, check=False).returncode
     wall_seconds = time.perf_counter() - began
-    if not json_path.exists():
+    if not fresh.exists():
         print(f"the benchmark run wrote no JSON (pytest exit status {status})", file=sys.stderr)
         return status or 1
+    fresh.replace(json_path)
     _record_wall_time(json_path, wall_seconds)
     for path in write_report(json_path, out):
         print(f"wrote {path}")
