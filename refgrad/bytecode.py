@@ -464,7 +464,7 @@ def _signed_varint(value: int) -> bytes:
 def _template_code() -> types.CodeType | None:
     if not AVAILABLE:
         return None
-    return compile("def _f():\n    return None\n", "<template>", "exec").co_consts[0]
+    return function_code("def _f():\n    return None\n", "<template>")
 
 
 _TEMPLATE_CODE = _template_code()

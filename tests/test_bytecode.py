@@ -90,9 +90,9 @@ def test_each_op_template_knows_its_stack_use(op):
     at base height b that needs d makes the whole need b + d (here d = 3: ``x * (y * z)``)."""
     form = codegen._form(codegen.python_template(op))
     names = [f"a{position}" for position in range(op.arity)]
-    alone = compile(
-        f"def f({', '.join(names)}):\n    return {form.template.format(*names)}\n", "<op>", "exec"
-    ).co_consts[0]
+    alone = bytecode.function_code(
+        f"def f({', '.join(names)}):\n    return {form.template.format(*names)}\n", "<op>"
+    )
     found = bytecode.template(form.template, op.arity)
     assert found.depth == alone.co_stacksize
     for position in range(op.arity):
@@ -100,11 +100,10 @@ def test_each_op_template_knows_its_stack_use(op):
             continue
         deep = list(names)
         deep[position] = "(x * (y * z))"
-        nested = compile(
+        nested = bytecode.function_code(
             f"def f(x, y, z, {', '.join(names)}):\n    return {form.template.format(*deep)}\n",
             "<op>",
-            "exec",
-        ).co_consts[0]
+        )
         assert max(found.depth, found.bases[position] + 3) == nested.co_stacksize
 
 
