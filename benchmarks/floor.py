@@ -36,7 +36,7 @@ import timeit
 from pathlib import Path
 
 import refgrad.codegen as codegen
-from benchmarks.workloads import random_dag
+from benchmarks.workloads import Workload, random_dag
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
 from refgrad.memory import needed_nodes
@@ -83,12 +83,18 @@ def _operand(operand, where: dict[int, str], holds: dict[str, int], newest: str)
     return register
 
 
+def gradient_graph_of(workload: Workload) -> Graph:
+    """The gradient graph the compiled mode runs for ``workload`` (every input differentiated)."""
+    positions = tuple(range(len(workload.inputs)))
+    with collector_paused():
+        return gradient_graph(trace(workload.forward, workload.inputs, {}, positions).graph)
+
+
 def _functions(nodes: int):
     """The workload, the compiled mode's generated function (fast path) and the floor."""
     workload = random_dag(nodes, seed=0)
-    positions = tuple(range(len(workload.inputs)))
+    graph = gradient_graph_of(workload)
     with collector_paused():
-        graph = gradient_graph(trace(workload.forward, workload.inputs, {}, positions).graph)
         compiled = codegen.compile_python(graph)
     generated = compiled.functions[-1]  # the fast forwards' copy, where the table has any
     namespace = dict(generated.__globals__)

@@ -13,14 +13,7 @@ from benchmarks import floor
 from benchmarks.workloads import random_dag
 from refgrad.graph import GraphBuilder
 from refgrad.memory import needed_nodes
-from refgrad.modes import gradient_graph
 from refgrad.ops import OPS
-from refgrad.trace import trace
-
-
-def _gradient_graph(workload):
-    positions = tuple(range(len(workload.inputs)))
-    return gradient_graph(trace(workload.forward, workload.inputs, {}, positions).graph)
 
 
 def _function(source: str):
@@ -31,7 +24,7 @@ def _function(source: str):
 
 def test_the_floor_has_one_statement_per_needed_op_and_the_graphs_constants():
     workload = random_dag(300, seed=0)
-    graph = _gradient_graph(workload)
+    graph = floor.gradient_graph_of(workload)
     needed = needed_nodes(graph)
     ops = [node for node in graph.nodes if node.op is not None and needed[node.index]]
     source = floor.floor_source(graph)
