@@ -342,14 +342,14 @@ class _Batched:
         while todo.any():
             first = int(np.flatnonzero(todo)[0])
             point = _point(args, positions, arrays, first)
-            traced = None if self.escaped else trace(self.f, point, kwargs, positions)
-            if traced is None or traced.escaped:
-                self._warn_escape(traced)
+            if self.escaped:  # (warned when it escaped)
+                expected, run, escaped = (), None, None
+            else:
+                expected, run, escaped = self._stage(point, kwargs, positions)
+            if run is None:
+                self._warn_escape(escaped)
                 self._eagerly(args, kwargs, positions, arrays, todo, value, gradients)
                 break
-            expected = tuple(guard.expected for guard in traced.guards)
-            with collector_paused():
-                run = compile_numpy(gradient_graph(traced.graph, self.passes))
             entries.append((expected, run))
             todo = self._fill(run(*arrays), expected, todo, value, gradients)
         return value, tuple(gradients)
@@ -365,11 +365,23 @@ class _Batched:
             target[holds] = output[holds]
         return todo & ~holds
 
-    def _warn_escape(self, traced) -> None:
-        if traced is not None:
-            self.escaped = traced.escaped
+    def _stage(self, point, kwargs, positions) -> tuple[tuple[bool, ...], object, str | None]:
+        """Trace ``f`` at ``point`` and compile its gradient graph to NumPy: ``(guard
+        outcomes, the code, None)``, or ``(_, None, why)`` if the trace escaped. One pause of
+        the collector for both, the traced graph dropped inside it (see _Staged._stage)."""
+        with collector_paused():
+            traced = trace(self.f, point, kwargs, positions)
+            expected, escaped, run = tuple(g.expected for g in traced.guards), traced.escaped, None
+            if not escaped:
+                run = compile_numpy(gradient_graph(traced.graph, self.passes))
+            del traced
+        return expected, run, escaped
+
+    def _warn_escape(self, escaped: str | None) -> None:
+        if escaped is not None:
+            self.escaped = escaped
             warnings.warn(
-                f"{getattr(self.f, '__name__', 'f')}: {traced.escaped}; refgrad evaluates "
+                f"{getattr(self.f, '__name__', 'f')}: {escaped}; refgrad evaluates "
                 "it eagerly, point by point, from now on",
                 TraceEscapeWarning,
                 stacklevel=4,

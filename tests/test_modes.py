@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import linecache
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -90,6 +91,20 @@ def test_batched_mode_takes_arrays_and_covers_every_path():
         assert value[i] == pytest.approx(expected_value, rel=1e-14, abs=1e-300)
         assert dx[i] == pytest.approx(expected_dx, rel=1e-13, abs=1e-300)
         assert dy[i] == pytest.approx(expected_dy, rel=1e-13, abs=1e-300)
+
+
+def test_batched_mode_reading_data_warns_once_at_the_caller_and_runs_eagerly():
+    def f(x):
+        return x * 2 if x.data > 0 else x * x * x
+
+    batched = refgrad.value_and_grad(f, mode="batched")
+    with pytest.warns(refgrad.TraceEscapeWarning, match="point by point") as caught:
+        value, gradient = batched(np.array([3.0, -3.0]))
+    assert [warning.filename for warning in caught] == [__file__]
+    assert value.tolist() == [6.0, -27.0] and gradient.tolist() == [2.0, 27.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # escaped once: no second warning
+        assert batched(np.array([-1.0]))[1].tolist() == [3.0]
 
 
 def test_batched_mode_rejects_bad_batches():
