@@ -134,7 +134,7 @@ class _Staged:
             result = self._unpack(call(*inputs, *extra), expected, len(positions))
             if result is not None:
                 return result
-        expected, run = self._stage(args, kwargs, positions)
+        expected, run, self.escaped = _stage(self.f, args, kwargs, positions, self._build)
         if run is None:
             warnings.warn(
                 f"{getattr(self.f, '__name__', 'f')}: {self.escaped}; refgrad runs it "
@@ -152,26 +152,9 @@ class _Staged:
             raise RuntimeError("refgrad internal error: a fresh trace failed its own guards")
         return result
 
-    def _stage(self, args, kwargs, positions) -> tuple[tuple[bool, ...], object]:
-        """Trace ``f`` at ``args`` and build what runs the differentiated graph: ``(guard
-        outcomes, what build made)``; ``(_, None)`` if the trace escaped (``self.escaped`` says
-        why).
-
-        One pause of the collector for all of it, and the traced graph dropped before it ends:
-        the collection that follows a pause scans every object made during it that is still
-        alive (at 100,000 nodes, two pauses cost 66 ms of collections after the first call,
-        this one 17 ms).
-        """
-        with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
-            traced = trace(self.f, args, kwargs, positions)
-            expected = tuple(guard.expected for guard in traced.guards)
-            if traced.escaped:
-                self.escaped = traced.escaped
-                run = None
-            else:
-                run = self.build(self._differentiate(traced.graph))
-            del traced
-        return expected, run
+    def _build(self, traced: Graph):
+        """What runs a trace: its graph differentiated, then made runnable by ``build``."""
+        return self.build(self._differentiate(traced))
 
     # What is staged: value and gradient. _StagedHessian and _StagedJvp override these three.
 
@@ -345,7 +328,7 @@ class _Batched:
             if self.escaped:  # (warned when it escaped)
                 expected, run, escaped = (), None, None
             else:
-                expected, run, escaped = self._stage(point, kwargs, positions)
+                expected, run, escaped = _stage(self.f, point, kwargs, positions, self._build)
             if run is None:
                 self._warn_escape(escaped)
                 self._eagerly(args, kwargs, positions, arrays, todo, value, gradients)
@@ -365,17 +348,9 @@ class _Batched:
             target[holds] = output[holds]
         return todo & ~holds
 
-    def _stage(self, point, kwargs, positions) -> tuple[tuple[bool, ...], object, str | None]:
-        """Trace ``f`` at ``point`` and compile its gradient graph to NumPy: ``(guard
-        outcomes, the code, None)``, or ``(_, None, why)`` if the trace escaped. One pause of
-        the collector for both, the traced graph dropped inside it (see _Staged._stage)."""
-        with collector_paused():
-            traced = trace(self.f, point, kwargs, positions)
-            expected, escaped, run = tuple(g.expected for g in traced.guards), traced.escaped, None
-            if not escaped:
-                run = compile_numpy(gradient_graph(traced.graph, self.passes))
-            del traced
-        return expected, run, escaped
+    def _build(self, traced: Graph):
+        """What runs a trace: its gradient graph as NumPy code."""
+        return compile_numpy(gradient_graph(traced, self.passes))
 
     def _warn_escape(self, escaped: str | None) -> None:
         if escaped is not None:
@@ -412,6 +387,27 @@ def _point(args, positions, arrays, index: int) -> list:
     for position, array in zip(positions, arrays, strict=True):
         point[position] = float(array[index])
     return point
+
+
+def _stage(
+    f: Callable, args, kwargs, positions, build: Callable[[Graph], object]
+) -> tuple[tuple[bool, ...], object, str | None]:
+    """Trace ``f`` at ``args`` and ``build`` what runs its traced graph: ``(guard outcomes,
+    what build made, None)``, or ``(_, None, why)`` if the trace escaped.
+
+    One pause of the collector for all of it, and the traced graph dropped before it ends:
+    the collection that follows a pause scans every object made during it that is still
+    alive (at 100,000 nodes, a pause for the trace and another for the build cost 66 ms of
+    collections after the first call, one pause 17 ms).
+    """
+    with collector_paused():  # graph nodes hold no cycles (see refgrad.collector)
+        traced = trace(f, args, kwargs, positions)
+        expected = tuple(guard.expected for guard in traced.guards)
+        escaped, run = traced.escaped, None
+        if not escaped:
+            run = build(traced.graph)
+        del traced
+    return expected, run, escaped
 
 
 def gradient_graph(traced: Graph, passes: Sequence[Pass] | None = None) -> Graph:
