@@ -36,8 +36,8 @@ ROUNDS = {1_000: 100, 100_000: 3}
 # First calls timed per mode, the median kept. Compiling makes Python calls at many depths, so
 # it too has unlucky depths (measured, 1,000 nodes: 2x slower at 116-124, 1.3x at 48-64): the
 # first calls are spread evenly over DEPTH_SPAN, and there are enough for the median to be a
-# typical depth's.
-COMPILE_REPEATS = {1_000: 9, 100_000: 1}
+# typical depth's. At 100,000 nodes, three: one let a slow spell of this machine decide.
+COMPILE_REPEATS = {1_000: 9, 100_000: 3}
 BATCH_POINTS = 10_000
 BATCH_SIZES = (1_000,)  # 100,000 nodes x 10,000 points would take minutes per call
 # Depths spread over a whole 16 KB frame-stack chunk: the slow band for the compiled function

@@ -8,7 +8,7 @@ the suite is then a test that every engine computes refgrad eager's gradients.
 A case is one workload at one size (``test_case``):
 
 1. Prepare every engine. Engines that compile do it now, timed apart from running: the
-   median of a few fresh compiles (one if compiling is slow), each from a shifted stack
+   median of a few fresh compiles (fewer if compiling is slow), each from a shifted stack
    depth. A peer whose cost would exceed its budget (presets.py) is not run, and the case
    says so.
 2. Run each engine once, untimed: its gradients are checked against refgrad eager's, its
