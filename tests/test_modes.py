@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import linecache
 import math
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -196,3 +198,44 @@ def test_passes_is_checked():
         refgrad.value_and_grad(lambda x: x, mode="static", passes=("cxe",))
     with pytest.raises(TypeError, match="sequence of pass names"):
         refgrad.value_and_grad(lambda x: x, mode="static", passes="cse")
+
+
+def _stack_depth() -> int:
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+def _from_depth(extra_frames: int, call):
+    return call() if extra_frames == 0 else _from_depth(extra_frames - 1, call)
+
+
+@pytest.mark.parametrize("mode", ["static", "compiled", "batched"])
+def test_the_build_runs_on_a_frame_stack_of_its_own(mode, monkeypatch):
+    # (modes._on_fresh_stack: CPython 3.11's frame-stack chunks made a build's speed depend
+    # on the caller's depth.) Called from any depth, the build sees the same stack.
+    seen = []
+    gradient_graph = refgrad.modes.gradient_graph
+
+    def recording(traced, passes=None):
+        seen.append((_stack_depth(), threading.current_thread() is threading.main_thread()))
+        return gradient_graph(traced, passes)
+
+    monkeypatch.setattr(refgrad.modes, "gradient_graph", recording)
+    point = (np.array([1.5]),) if mode == "batched" else (1.5,)
+    for depth in (0, 40):
+        _from_depth(depth, lambda: refgrad.value_and_grad(lambda x: x * x, mode=mode)(*point))
+    assert len(seen) == 2
+    assert seen[0] == seen[1]
+    assert seen[0][1] is False  # not the caller's thread
+
+
+def test_an_error_in_the_build_reaches_the_caller_as_raised(monkeypatch):
+    def failing(traced, passes=None):
+        raise refgrad.graph.GraphError("the build failed")
+
+    monkeypatch.setattr(refgrad.modes, "gradient_graph", failing)
+    with pytest.raises(refgrad.graph.GraphError, match="the build failed") as raised:
+        refgrad.value_and_grad(lambda x: x * x, mode="compiled")(1.5)
+    assert raised.traceback[-1].name == "failing"  # its own traceback, not a new one
