@@ -421,9 +421,10 @@ def _on_fresh_stack(function: Callable[[Graph], object], graph: Graph) -> object
     the frame at its start returns (python/cpython#142183, fixed in 3.13; see
     benchmarks.timing.at_depth). Building makes millions of short calls a few levels deep,
     and where the caller's depth puts a chunk boundary among those levels, each of those
-    calls maps and unmaps a chunk: a 1,000-node compile took 136-139 ms instead of 25-31 at
-    one depth in 136 (60 ms at another), best of six first calls. A new thread costs some
-    0.1 ms. (Exceptions from ``function`` reach the caller as they were raised.)
+    calls maps and unmaps a chunk: at depths 112-116 of 136, a 1,000-node compile took
+    102-177 ms where it takes 40-42 on a fresh stack (best of six first calls each, the two
+    alternating). A new thread costs some 0.1 ms. (Exceptions from ``function`` reach the
+    caller as they were raised.)
     """
     results: list[object] = []
     errors: list[BaseException] = []
