@@ -144,27 +144,13 @@ class _Entry:
 def test_case(benchmark, case: tuple[str, int], preset: Preset):
     workload_name, size = case
     workload = WORKLOADS[workload_name](size)
-    entries = {name: _Entry(ENGINES[name]) for name in preset.engines}
-    gc.collect()
-    gc.freeze()  # torch's and JAX's modules and the like: see the module docstring
-    try:
-        for entry in entries.values():
-            _prepare(entry, workload, (workload_name, size), preset)
-        expected = _reference_gradients(entries[REFERENCE])
-        for entry in entries.values():
-            if entry.runs:
-                _first_run(entry, expected, preset)
-        timed_entries = [entry for entry in entries.values() if entry.runs]
-        rounds = _rounds(timed_entries, preset)
-        gc.collect()
-        gc.freeze()  # and what the engines made while preparing
-        benchmark.group = f"suite: {workload_name}, {size:,} nodes"
-        benchmark.pedantic(_round_runner(timed_entries), rounds=rounds, iterations=1)
-    finally:
-        gc.unfreeze()
+    benchmark.group = f"suite: {workload_name}, {size:,} nodes"
 
+    def time_rounds(one_round: Callable[[], None], rounds: int) -> None:
+        benchmark.pedantic(one_round, rounds=rounds, iterations=1)
+
+    entries, rounds = time_case(workload, case, preset, time_rounds)
     for name, entry in entries.items():
-        _summarise(entry)
         _remember_cost(entry, (workload_name, name), size)
     benchmark.extra_info.update(
         suite=SUITE,
@@ -180,6 +166,37 @@ def test_case(benchmark, case: tuple[str, int], preset: Preset):
     )
     problems = [f"{name}: {problem}" for name, e in entries.items() if (problem := _problem(e))]
     assert not problems, "\n".join(problems)
+
+
+def time_case(
+    workload: Workload,
+    case: tuple[str, int],
+    preset: Preset,
+    time_rounds: Callable[[Callable[[], None], int], None],
+) -> tuple[dict[str, _Entry], int]:
+    """Steps 1 to 3 of the module docstring for one case, every engine of ``preset``:
+    ``time_rounds(one_round, rounds)`` times the rounds. The engines' entries, summarised,
+    and the number of rounds. (``benchmarks.neighbours`` runs cases this way too.)"""
+    entries = {name: _Entry(ENGINES[name]) for name in preset.engines}
+    gc.collect()
+    gc.freeze()  # torch's and JAX's modules and the like: see the module docstring
+    try:
+        for entry in entries.values():
+            _prepare(entry, workload, case, preset)
+        expected = _reference_gradients(entries[REFERENCE])
+        for entry in entries.values():
+            if entry.runs:
+                _first_run(entry, expected, preset)
+        timed_entries = [entry for entry in entries.values() if entry.runs]
+        rounds = _rounds(timed_entries, preset)
+        gc.collect()
+        gc.freeze()  # and what the engines made while preparing
+        time_rounds(_round_runner(timed_entries), rounds)
+    finally:
+        gc.unfreeze()
+    for entry in entries.values():
+        _summarise(entry)
+    return entries, rounds
 
 
 def _costs(engine: str, workload: str) -> list[Cost]:
