@@ -89,7 +89,7 @@ def markdown(nodes: int, runs: list[dict]) -> str:
     lines += [
         "| micrograd, µs per node | " + " | ".join(micrograd) + " |",
         "",
-        f"Regenerate: `{COMMAND}`.",
+        f"Regenerate: `{COMMAND} --nodes {nodes} --pairs {len(runs) // len(SETTINGS)}`.",
         "",
     ]
     return "\n".join(lines)

@@ -27,13 +27,15 @@ def test_the_table_gives_each_engine_over_micrograd_per_run():
         {"setting": "every engine", "medians": {"refgrad eager": 2.0, "micrograd": 4.0}},
         {"setting": "without JAX", "medians": {"refgrad eager": 1.0, "micrograd": 4.0}},
         {"setting": "every engine", "medians": {"jax eager": 400.0, "micrograd": 4.0}},
+        {"setting": "without JAX", "medians": {"micrograd": 2.0}},
     ]
     text = neighbours.markdown(1_000, runs)
-    assert "| engine | every engine (1) | without JAX (2) | every engine (3) |" in text
-    assert "| refgrad eager | 0.500 | 0.250 | not run |" in text
-    assert "| jax eager | not run | not run | 100.000 |" in text
-    assert "| micrograd, µs per node | 4000.00 | 4000.00 | 4000.00 |" in text
-    assert f"Regenerate: `{neighbours.COMMAND}`." in text
+    header = "| engine | every engine (1) | without JAX (2) | every engine (3) | without JAX (4) |"
+    assert header in text
+    assert "| refgrad eager | 0.500 | 0.250 | not run | not run |" in text
+    assert "| jax eager | not run | not run | 100.000 | not run |" in text
+    assert "| micrograd, µs per node | 4000.00 | 4000.00 | 4000.00 | 2000.00 |" in text
+    assert f"Regenerate: `{neighbours.COMMAND} --nodes 1000 --pairs 2`." in text
 
 
 def test_a_ratio_under_a_tenth_is_written_as_a_fraction():
