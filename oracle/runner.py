@@ -260,6 +260,11 @@ class FoundExceptionDivergence(Found): ...
 class FoundNanInfMismatch(Found): ...
 
 
+FLAKY_REPLAY_NOTE = (
+    "the target answered differently when Hypothesis replayed a case (it passed once and "
+    "failed once): each kind of failure seen is reported once, with its smallest case"
+)
+
 FOUND = {
     Verdict.TARGET_BUG: FoundTargetBug,
     Verdict.EXCEPTION_DIVERGENCE: FoundExceptionDivergence,
@@ -437,12 +442,14 @@ class Campaign:
                 self._hypothesis_test(check, unit, strategy, total)()
         except Found as found:
             result.bugs.append(found.result)
-        except BaseExceptionGroup as group:  # several kinds of bug, each shrunk
+        except BaseExceptionGroup as group:  # several kinds of bug, each shrunk; or a flaky one
             matched, rest = group.split(Found)
             if rest is not None:
                 raise
-            result.bugs.extend(error.result for error in _leaves(matched))
-        except Flaky as flaky:
+            result.bugs.extend(_smallest_of_each_verdict(_leaves(matched)))
+            if group.subgroup(lambda error: isinstance(error, Flaky)) is not None:
+                result.notes.append(FLAKY_REPLAY_NOTE)
+        except Flaky as flaky:  # not a group: the strategy drew differently on replay
             result.notes.append(f"the failure did not reproduce on replay: {flaky}")
         result.bugs = [self._confirm(bug, result, evaluate) for bug in result.bugs]
         result.seconds = time.perf_counter() - started
@@ -564,6 +571,22 @@ def _analysis(program, point) -> Analysis | None:
         return analyze(program, point)
     except NotApplicable:
         return None
+
+
+def _smallest_of_each_verdict(found: Sequence[Found]) -> list[CaseResult]:
+    """One bug per verdict, its smallest case (the first of equals).
+
+    Each verdict has its own exception type, so Hypothesis shrinks each separately and reports
+    one of each. A target that answers differently on replay breaks that: Hypothesis then
+    raises ``FlakyFailure``, a group holding the failure it had shrunk so far and the one just
+    seen, often of the same verdict (micrograd's recursion depth depends on memory addresses).
+    """
+    smallest: dict[Verdict, CaseResult] = {}
+    for error in found:
+        bug, kept = error.result, smallest.get(error.result.verdict)
+        if kept is None or len(bug.case.program.steps) < len(kept.case.program.steps):
+            smallest[bug.verdict] = bug
+    return list(smallest.values())
 
 
 def _leaves(group: BaseExceptionGroup) -> Sequence[Found]:
