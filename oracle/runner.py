@@ -408,11 +408,13 @@ class Campaign:
         total = self.settings.examples(unit)
         strict = self.settings.strict or unit.family != "edge"
         first_bug_at: list[float] = []
+        budget_spent: list[bool] = []
 
         def check(case: Case) -> None:
             if first_bug_at:
                 result.shrink_calls += 1
                 if time.perf_counter() - first_bug_at[0] > self.settings.shrink_seconds:
+                    budget_spent[:] = [True]
                     return  # shrink budget spent: keep the smallest failure found so far
             outcome = evaluate(case, shrinking=bool(first_bug_at))
             if not first_bug_at:
@@ -447,7 +449,9 @@ class Campaign:
             if rest is not None:
                 raise
             result.bugs.extend(_smallest_of_each_verdict(_leaves(matched)))
-            if group.subgroup(lambda error: isinstance(error, Flaky)) is not None:
+            # Flaky after the budget ran out is this check's doing: the final replay passed.
+            flaky = group.subgroup(lambda error: isinstance(error, Flaky)) is not None
+            if flaky and not budget_spent:
                 result.notes.append(FLAKY_REPLAY_NOTE)
         except Flaky as flaky:  # not a group: the strategy drew differently on replay
             result.notes.append(f"the failure did not reproduce on replay: {flaky}")

@@ -6,14 +6,13 @@ group that can hold two failures of one verdict (the one it had shrunk so far an
 seen). The campaign reports each verdict once, with its smallest case, and says why.
 """
 
-import pytest
 from hypothesis.errors import FlakyFailure
 
 import refgrad
 from oracle.compare import Verdict
 from oracle.ops import PYTHON_CALLS
 from oracle.program import Program, Step
-from oracle.runner import FLAKY_REPLAY_NOTE, Campaign, Found, Settings
+from oracle.runner import FLAKY_REPLAY_NOTE, Campaign, Found, Settings, UnitResult
 from oracle.strategies import Case
 from oracle.targets.function_protocol import FunctionProtocolTarget
 
@@ -38,14 +37,15 @@ def crashing_target() -> FunctionProtocolTarget:
 
 def replaying_flakily(found: list[Found]):
     """A stand-in for the campaign's Hypothesis test: it checks LARGE, then SMALL, and raises
-    what Hypothesis raises when a replay disagrees, with both failures in the group."""
+    what Hypothesis raises when a replay disagrees, with every failure seen in the group."""
 
     def hypothesis_test(check, unit, strategy, examples):
         def run():
             for case in (LARGE, SMALL):
-                with pytest.raises(Found) as raised:
+                try:
                     check(case)
-                found.append(raised.value)
+                except Found as error:
+                    found.append(error)
             raise FlakyFailure("Inconsistent results from replaying a test case!", found)
 
         return run
@@ -53,13 +53,17 @@ def replaying_flakily(found: list[Found]):
     return hypothesis_test
 
 
-def test_a_flaky_replay_gives_one_bug_per_verdict_with_its_smallest_case(monkeypatch):
-    campaign = Campaign(crashing_target(), Settings(families=("smooth",), references=("mpmath",)))
+def run_flakily(shrink_seconds: float, monkeypatch) -> tuple[list[Found], UnitResult]:
+    settings = Settings(families=("smooth",), references=("mpmath",), shrink_seconds=shrink_seconds)
+    campaign = Campaign(crashing_target(), settings)
     found: list[Found] = []
     monkeypatch.setattr(campaign, "_hypothesis_test", replaying_flakily(found))
     [unit] = campaign.units()
+    return found, campaign.run_unit(unit)
 
-    result = campaign.run_unit(unit)
+
+def test_a_flaky_replay_gives_one_bug_per_verdict_with_its_smallest_case(monkeypatch):
+    found, result = run_flakily(60.0, monkeypatch)
 
     assert [error.result.verdict for error in found] == [Verdict.EXCEPTION_DIVERGENCE] * 2
     [bug] = result.bugs
@@ -67,3 +71,14 @@ def test_a_flaky_replay_gives_one_bug_per_verdict_with_its_smallest_case(monkeyp
     assert bug.case == SMALL
     assert "planted crash" in bug.judgement.explanation
     assert FLAKY_REPLAY_NOTE in result.notes
+
+
+def test_a_replay_that_passes_because_the_shrink_budget_ran_out_is_not_called_flaky(monkeypatch):
+    # With the budget spent the check passes every case, the final replay too, and Hypothesis
+    # raises FlakyFailure: the target did nothing wrong, so no note blames it.
+    found, result = run_flakily(0.0, monkeypatch)
+
+    assert [error.result.case for error in found] == [LARGE]
+    [bug] = result.bugs
+    assert bug.case == LARGE
+    assert FLAKY_REPLAY_NOTE not in result.notes
