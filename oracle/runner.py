@@ -261,8 +261,8 @@ class FoundNanInfMismatch(Found): ...
 
 
 FLAKY_REPLAY_NOTE = (
-    "the target answered differently when Hypothesis replayed a case (it passed once and "
-    "failed once): each kind of failure seen is reported once, with its smallest case"
+    "the target answered differently when Hypothesis replayed a case: each kind of failure "
+    "seen is reported once, with its smallest case"
 )
 
 FOUND = {
@@ -450,8 +450,8 @@ class Campaign:
                 raise
             result.bugs.extend(_smallest_of_each_verdict(_leaves(matched)))
             # Flaky after the budget ran out is this check's doing: the final replay passed.
-            flaky = group.subgroup(lambda error: isinstance(error, Flaky)) is not None
-            if flaky and not budget_spent:
+            replay_disagreed = group.subgroup(lambda error: isinstance(error, Flaky)) is not None
+            if replay_disagreed and not budget_spent:
                 result.notes.append(FLAKY_REPLAY_NOTE)
         except Flaky as flaky:  # not a group: the strategy drew differently on replay
             result.notes.append(f"the failure did not reproduce on replay: {flaky}")
