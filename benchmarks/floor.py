@@ -27,15 +27,13 @@ micrograd's time: the floor shows how much of that CPython leaves room for.
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import os
-import platform
 import sys
 import timeit
 from pathlib import Path
 
 import refgrad.codegen as codegen
+from benchmarks import summary
 from benchmarks.workloads import Workload, random_dag
 from refgrad.collector import collector_paused
 from refgrad.graph import Graph
@@ -150,8 +148,7 @@ def markdown(result: dict) -> str:
         f"operations an output needs, and the generated function "
         f"{result['slots']:,} slots. Warm calls (back to back, the collector on), best of "
         "interleaved rounds; "
-        f"measured {datetime.date.today()} on {platform.machine()} ({os.cpu_count()} cores), "
-        f"Python {platform.python_version()}. What the floor is: `benchmarks/floor.py`.",
+        f"measured {summary.measured_here()}. What the floor is: `benchmarks/floor.py`.",
         "",
         "| engine | us per call | x micrograd |",
         "|---|---|---|",
@@ -180,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.nodes < 1 or args.rounds < 1:
         parser.error("--nodes and --rounds must be at least 1")
     text = markdown(measure(args.nodes, args.rounds))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.md").write_text(text)
-    print(text)
+    summary.write(args.out, text)
     return 0
 
 

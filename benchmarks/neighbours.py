@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import summary
 from benchmarks.presets import FULL, Preset
 from benchmarks.workloads import WORKLOADS
 
@@ -75,8 +73,7 @@ def markdown(nodes: int, runs: list[dict]) -> str:
         f"Random DAG (`benchmarks/workloads.py`), {nodes:,} nodes, timed as the benchmark "
         "suite times it (`benchmarks/test_suite.py`, preset `full`), each column in a fresh "
         f"process, the settings alternating; torch.compile left out of all. Measured "
-        f"{datetime.date.today()} on {platform.machine()} ({os.cpu_count()} cores), Python "
-        f"{platform.python_version()}. Each cell: the engine's median time over micrograd's in "
+        f"{summary.measured_here()}. Each cell: the engine's median time over micrograd's in "
         "the same rounds.",
         "",
         "| engine | " + " | ".join(columns) + " |",
@@ -120,9 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "summary.md").write_text(text)
-    print(text)
+    summary.write(args.out, text)
     return 0
 
 
