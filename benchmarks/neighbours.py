@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import summary
-from benchmarks.presets import FULL, Preset
+from benchmarks.presets import ALL_SIZES, FULL, Preset
 from benchmarks.workloads import WORKLOADS
 
 COMMAND = "python -m benchmarks.neighbours"
@@ -101,7 +101,9 @@ def _ratio(medians: dict[str, float], name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nodes", type=int, default=1_000)
+    parser.add_argument(
+        "--nodes", type=int, default=1_000, choices=ALL_SIZES, help="a size the suite times"
+    )
     parser.add_argument("--pairs", type=int, default=2, help="runs of each setting")
     parser.add_argument("--out", type=Path, default=Path("reports/neighbours"))
     parser.add_argument("--child", type=int, metavar="NODES", help=argparse.SUPPRESS)
@@ -110,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child is not None:  # one measurement, for the parent process to read
         print(json.dumps(measure_once(args.child, tuple(args.without))))
         return 0
-    if args.nodes < 1 or args.pairs < 1:
-        parser.error("--nodes and --pairs must be at least 1")
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     try:
         text = markdown(args.nodes, measure(args.nodes, args.pairs))
     except RuntimeError as error:

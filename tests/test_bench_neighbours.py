@@ -42,9 +42,16 @@ def test_a_ratio_under_a_tenth_is_written_as_a_fraction():
     assert neighbours._ratio({"compiled": 0.25, "micrograd": 10.0}, "compiled") == "1/40"
 
 
-@pytest.mark.parametrize("argv", [["--pairs", "0"], ["--nodes", "0"]])
-def test_bad_counts_are_refused(argv, capsys):
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--pairs", "0"], "--pairs must be at least 1"),
+        (["--nodes", "0"], "argument --nodes: invalid choice: 0"),
+        (["--nodes", "20"], "argument --nodes: invalid choice: 20"),  # not a size the suite times
+    ],
+)
+def test_bad_counts_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         neighbours.main(argv)
     assert exit_info.value.code == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
